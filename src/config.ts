@@ -1,0 +1,286 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The one configuration of the service. Every field has its default and its documentation here;
+ * `docs/configuration.md` is generated from this schema (`voice config --markdown`) and a test
+ * keeps it in sync. Precedence: defaults < config file (JSON or YAML) < environment < CLI flags.
+ * Environment names are `VOICE_` + the field path in upper snake case (`stt.language` →
+ * `VOICE_STT_LANGUAGE`), plus the aliases in `ENV_ALIASES`.
+ */
+const device = z.enum(['cpu', 'cuda']);
+const threads = (doc: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(256)
+    .default(0)
+    .describe(`${doc} 0 = one per core, at most 8 (ggml engines oversubscribe small machines otherwise).`);
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP and WebSocket server binds to.'),
+      port: z.number().int().min(0).max(65535).default(8080).describe('TCP port of the server (0 = any free port).'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info')
+        .describe('Log level. Transcripts and audio are never logged at info or above.'),
+    })
+    .prefault({}),
+  models: z
+    .strictObject({
+      dir: z
+        .string()
+        .default('')
+        .describe('Folder searched first for model files (also `MODELS_DIR`); `./models` is searched after it.'),
+    })
+    .prefault({}),
+  vad: z
+    .strictObject({
+      model: z.string().min(1).default('silero_vad').describe('Model id of the Silero VAD v5 network.'),
+      threshold: z.number().gt(0).lt(1).default(0.5).describe('Speech probability above which a frame is speech.'),
+      minSpeechMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(250)
+        .describe('Speech shorter than this is not a segment (clicks, coughs).'),
+      minSilenceMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(500)
+        .describe('Silence that ends a speech segment (end of turn).'),
+      prefixPaddingMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(5_000)
+        .default(300)
+        .describe('Audio kept before the detected speech start, so first syllables are not clipped.'),
+      threads: z.number().int().min(1).max(16).default(1).describe('onnxruntime intra-op threads for the VAD.'),
+    })
+    .prefault({}),
+  stt: z
+    .strictObject({
+      model: z.string().min(1).default('ggml-base-q5_1').describe('Model id of the whisper.cpp ggml model.'),
+      language: z
+        .string()
+        .regex(/^(auto|[a-z]{2,3})$/, 'expected "auto" or an ISO 639-1 code such as fr, en')
+        .default('fr')
+        .describe('Spoken language (ISO 639-1), or `auto` to detect it per utterance.'),
+      device: device.default('cpu').describe('Where whisper.cpp runs; `cuda` falls back to CPU with a warning.'),
+      threads: threads('whisper.cpp threads.'),
+      audioCtx: z
+        .union([z.literal('auto'), z.literal('full'), z.number().int().min(64).max(1500)])
+        .default('auto')
+        .describe(
+          'Encoder context: `auto` sizes it to the utterance (see README, measured), `full` always encodes 30 s, a number fixes it (1500 = 30 s).',
+        ),
+      timeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(600_000)
+        .default(30_000)
+        .describe('A transcription running longer than this is aborted.'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type ConfigInput = DeepPartial<Config>;
+
+export const ENV_ALIASES: Record<string, string> = { MODELS_DIR: 'models.dir' };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+interface Leaf {
+  path: string;
+  env: string;
+  schema: z.ZodType;
+  doc: string;
+  defaultValue: unknown;
+}
+
+function envName(path: string): string {
+  return 'VOICE_' + path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** Flat list of the config's fields, for env parsing, docs and error messages. */
+export function configFields(): Leaf[] {
+  const out: Leaf[] = [];
+  const walk = (obj: z.ZodObject, prefix: string) => {
+    for (const [key, value] of Object.entries(obj.shape)) {
+      const schema = value as z.ZodType;
+      const path = prefix ? `${prefix}.${key}` : key;
+      const inner = unwrap(schema);
+      if (inner instanceof z.ZodObject) walk(inner, path);
+      else {
+        const def = (schema as z.ZodDefault).def;
+        out.push({ path, env: envName(path), schema, doc: schema.description ?? '', defaultValue: def.defaultValue });
+      }
+    }
+  };
+  walk(configSchema, '');
+  return out;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault) s = s.def.innerType as z.ZodType;
+  return s;
+}
+
+function acceptedValues(schema: z.ZodType): string {
+  const inner = unwrap(schema);
+  if (inner instanceof z.ZodEnum) return `one of ${inner.options.join(', ')}`;
+  if (inner instanceof z.ZodUnion) return inner.options.map((o) => acceptedValues(o as z.ZodType)).join(' or ');
+  if (inner instanceof z.ZodLiteral) return JSON.stringify(inner.value);
+  if (inner instanceof z.ZodNumber) {
+    const { minValue, maxValue, isInt } = inner;
+    return `${isInt ? 'an integer' : 'a number'}${minValue !== null && Number.isFinite(minValue) ? ` >= ${minValue}` : ''}${maxValue !== null && Number.isFinite(maxValue) ? ` <= ${maxValue}` : ''}`;
+  }
+  if (inner instanceof z.ZodBoolean) return 'true or false';
+  if (inner instanceof z.ZodString) return inner.minLength ? 'a non-empty string' : 'a string (empty = unset)';
+  return 'a value';
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown) {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function fromEnvString(schema: z.ZodType, raw: string): unknown {
+  const inner = unwrap(schema);
+  const numeric = inner instanceof z.ZodNumber || (inner instanceof z.ZodUnion && /^-?\d+(\.\d+)?$/.test(raw));
+  if (numeric && raw.trim() !== '' && !Number.isNaN(Number(raw))) return Number(raw);
+  if (inner instanceof z.ZodBoolean) return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  return raw;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    const parsed: unknown = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level must be a mapping');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message})`);
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Config file; defaults to `VOICE_CONFIG` from the environment. */
+  file?: string;
+  /** Highest precedence, e.g. CLI flags. */
+  overrides?: ConfigInput;
+}
+
+/** Loads, merges and validates the config; throws ConfigError naming the field and the accepted values. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const fields = configFields();
+  const file = options.file ?? env.VOICE_CONFIG;
+  const input: Record<string, unknown> = file ? readConfigFile(file) : {};
+  const sources = new Map<string, string>();
+  for (const field of fields) {
+    const names = [field.env, ...Object.entries(ENV_ALIASES).filter(([, p]) => p === field.path).map(([n]) => n)];
+    for (const name of names) {
+      const raw = env[name];
+      if (raw === undefined || raw === '') continue;
+      setPath(input, field.path, fromEnvString(field.schema, raw));
+      sources.set(field.path, `env ${name}`);
+    }
+  }
+  mergeInto(input, options.overrides ?? {}, '', sources);
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const field = fields.find((f) => f.path === path);
+      if (issue.code === 'unrecognized_keys') {
+        const where = path ? `${path}.` : '';
+        return `unknown field ${issue.keys.map((k) => where + k).join(', ')} (known fields: ${fields.map((f) => f.path).join(', ')})`;
+      }
+      if (!field) return `${path || '(top level)'}: ${issue.message}`;
+      const source = sources.get(path) ?? (file ? `file ${file}` : 'input');
+      const got = JSON.stringify(getPath(input, path));
+      return `${path} (${field.env}) = ${got} from ${source} is invalid: expected ${acceptedValues(field.schema)}`;
+    });
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  return result.data;
+}
+
+function mergeInto(target: Record<string, unknown>, src: object, prefix: string, sources: Map<string, string>) {
+  for (const [key, value] of Object.entries(src)) {
+    if (value === undefined) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) mergeInto(target, value, path, sources);
+    else {
+      setPath(target, path, value);
+      sources.set(path, 'command line');
+    }
+  }
+}
+
+function getPath(obj: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], obj);
+}
+
+/** Resolves a configured thread count (0 = auto) to the explicit number engines get. */
+export function resolveThreads(configured: number): number {
+  return configured > 0 ? configured : Math.min(8, availableParallelism());
+}
+
+/** Markdown table of every field, its env name, default and meaning (docs/configuration.md). */
+export function configMarkdown(): string {
+  const rows = configFields().map((f) => {
+    const aliases = Object.entries(ENV_ALIASES)
+      .filter(([, p]) => p === f.path)
+      .map(([n]) => `, \`${n}\``)
+      .join('');
+    return `| \`${f.path}\` | \`${f.env}\`${aliases} | \`${JSON.stringify(f.defaultValue)}\` | ${acceptedValues(f.schema)} | ${f.doc} |`;
+  });
+  return [
+    '# Configuration',
+    '',
+    'Generated from `src/config.ts` by `voice config --markdown`; do not edit by hand.',
+    '',
+    'Sources, lowest precedence first: these defaults, a config file (JSON or YAML, path in `VOICE_CONFIG` or',
+    '`--config FILE`), environment variables, command-line flags. An invalid value stops start-up with a',
+    'message naming the field and the accepted values.',
+    '',
+    '| field | environment | default | accepted | meaning |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,53 @@
+/**
+ * The error catalogue: every error the service reports to a user has a stable code from here.
+ * HTTP routes, WebSocket events and the CLI all speak these codes.
+ */
+export const ERROR_CODES = {
+  invalid_config: 'The configuration is invalid.',
+  file_not_found: 'The file does not exist or cannot be read.',
+  invalid_audio: 'The audio is not a WAV this service reads.',
+  unsupported_audio_format: 'The WAV uses a sample format or rate this service does not read.',
+  empty_audio: 'The audio holds no samples.',
+  model_missing: 'A model file is not in any models folder.',
+  model_corrupt: 'A model file does not match the sha256 of the manifest.',
+  model_unknown: 'No model with this id in models/manifest.json.',
+  download_failed: 'Downloading a model failed.',
+  engine_unavailable: 'An engine could not be loaded.',
+  engine_failed: 'An engine failed while processing.',
+  aborted: 'The operation was cancelled.',
+  timeout: 'The operation took longer than its time limit.',
+  invalid_argument: 'A command-line argument or request field is invalid.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class VoiceError extends Error {
+  override name = 'VoiceError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isAbortError(err: unknown): boolean {
+  return (
+    (err instanceof VoiceError && err.code === 'aborted') ||
+    (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'))
+  );
+}
+
+/** Throws the signal's reason as a VoiceError('aborted' | 'timeout') when it is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal);
+}
+
+export function abortReason(signal: AbortSignal): VoiceError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof VoiceError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError')
+    return new VoiceError('timeout', reason.message, { cause: reason });
+  return new VoiceError('aborted', reason instanceof Error ? reason.message : 'cancelled', { cause: reason });
+}
