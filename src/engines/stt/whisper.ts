@@ -1,0 +1,203 @@
+import type { Audio } from '../../audio/wav.js';
+import { float32ToInt16, activeLevelDbfs } from '../../audio/pcm.js';
+import { resample } from '../../audio/resample.js';
+import { VoiceError, abortReason, throwIfAborted } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { EngineInfo, EngineLoadOptions } from '../types.js';
+import { detectSpeech } from '../vad/segmenter.js';
+import type { SegmenterOptions, VadEngine } from '../vad/types.js';
+import { filterHallucination } from './hallucination.js';
+import type { SttEngine, Transcript, TranscribeOptions } from './types.js';
+import {
+  loadCudaAddon,
+  loadHostAddon,
+  type NativeWhisperContext,
+  type NativeWhisperModule,
+} from './whisper-native.js';
+
+const WHISPER_RATE = 16000;
+/** whisper.cpp encoder positions per second of audio (1500 for the 30 s window). */
+const CTX_PER_SEC = 50;
+const FULL_CTX = 1500;
+
+export type AudioCtxSetting = 'auto' | 'full' | number;
+
+export interface WhisperOptions extends EngineLoadOptions {
+  language: string;
+  audioCtx: AudioCtxSetting;
+  timeoutMs: number;
+  /** When set, audio this VAD finds no speech in is never decoded. */
+  vad?: { engine: VadEngine; options: SegmenterOptions };
+}
+
+/**
+ * Encoder context for an utterance under `auto`: its length plus one second, at least 10 s.
+ * Shorter contexts than the audio truncate it; much shorter ones than Whisper's 30 s training
+ * window cost accuracy (bench/README measures speed and WER per setting on the French commands).
+ */
+export function autoAudioCtx(durationSec: number): number {
+  const frames = Math.ceil((durationSec + 1) * CTX_PER_SEC);
+  return Math.min(FULL_CTX, Math.max(AUTO_MIN_CTX, frames));
+}
+export const AUTO_MIN_CTX = 500;
+
+export function resolveAudioCtx(setting: AudioCtxSetting, durationSec: number): number {
+  if (setting === 'full') return FULL_CTX;
+  if (setting === 'auto') return durationSec >= 29 ? FULL_CTX : autoAudioCtx(durationSec);
+  return setting;
+}
+
+/**
+ * whisper.cpp in-process (@fugood/whisper.node, built for the host CPU by scripts/build-whisper.sh).
+ * The model is loaded once; one whisper state runs one job at a time, so jobs queue. Aborting a
+ * job stops whisper.cpp between two graph nodes (see the build script's patches) and rejects at
+ * once; the next job waits for the native side to settle.
+ */
+export class WhisperStt implements SttEngine {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly ctx: NativeWhisperContext,
+    readonly info: EngineInfo,
+    private readonly options: WhisperOptions,
+  ) {}
+
+  static load(modelPath: string, modelId: string, options: WhisperOptions): WhisperStt {
+    throwIfAborted(options.signal);
+    const started = performance.now();
+    let device = options.device;
+    let fallbackReason: string | undefined;
+    let mod: NativeWhisperModule | undefined;
+    if (device === 'cuda') {
+      try {
+        mod = loadCudaAddon();
+      } catch (err) {
+        fallbackReason = `CUDA build of whisper.cpp not available (${(err as Error).message.split('\n')[0]})`;
+        options.logger.warn({ engine: 'whisper', reason: fallbackReason }, 'STT falls back to CPU');
+        device = 'cpu';
+      }
+    }
+    try {
+      mod ??= loadHostAddon();
+    } catch (err) {
+      throw new VoiceError('engine_unavailable', (err as Error).message, { cause: err });
+    }
+    routeNativeLog(mod, options.logger);
+    let ctx: NativeWhisperContext;
+    try {
+      ctx = new mod.WhisperContext({ filePath: modelPath, useGpu: device === 'cuda' });
+    } catch (err) {
+      throw new VoiceError('engine_unavailable', `whisper.cpp cannot load ${modelPath}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const info: EngineInfo = {
+      engine: 'whisper.cpp',
+      model: modelId,
+      device,
+      threads: options.threads,
+      loadMs: performance.now() - started,
+      ...(fallbackReason ? { fallbackReason } : {}),
+    };
+    return new WhisperStt(ctx, info, options);
+  }
+
+  async transcribe(audio: Audio, opts: TranscribeOptions = {}): Promise<Transcript> {
+    if (this.closed) throw new VoiceError('engine_unavailable', 'whisper engine is closed');
+    const started = performance.now();
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    throwIfAborted(signal);
+    const language = opts.language ?? this.options.language;
+    const samples = audio.sampleRate === WHISPER_RATE ? audio.samples : resample(audio.samples, audio.sampleRate, WHISPER_RATE);
+    const audioSec = samples.length / WHISPER_RATE;
+    if (samples.length === 0) throw new VoiceError('empty_audio', 'no audio samples to transcribe');
+    const audioCtx = resolveAudioCtx(this.options.audioCtx, audioSec);
+    const timing = { audioSec, vadMs: 0, decodeMs: 0, totalMs: 0, rtf: 0, audioCtx };
+    const finish = (t: Omit<Transcript, 'timing'>): Transcript => {
+      timing.totalMs = performance.now() - started;
+      timing.rtf = timing.totalMs / 1000 / audioSec;
+      return { ...t, timing };
+    };
+
+    if (this.options.vad && !opts.speechKnown) {
+      const v0 = performance.now();
+      const speech = await detectSpeech(this.options.vad.engine, samples, WHISPER_RATE, this.options.vad.options, signal);
+      timing.vadMs = performance.now() - v0;
+      if (speech.length === 0) return finish({ text: '', language, segments: [], dropped: 'no_speech' });
+    }
+
+    const d0 = performance.now();
+    const result = await this.runExclusive(samples, { language, audioCtx }, signal);
+    timing.decodeMs = performance.now() - d0;
+    const level = activeLevelDbfs(samples, WHISPER_RATE);
+    const { text, dropped } = filterHallucination(result.result, level);
+    const segments = dropped
+      ? []
+      : result.segments
+          .map((s) => ({ startSec: s.t0 / 1000, endSec: Math.min(audioSec, s.t1 / 1000), text: filterHallucination(s.text, level).text }))
+          .filter((s) => s.text !== '');
+    return finish({
+      text,
+      language: result.language ?? language,
+      segments,
+      ...(dropped ? { dropped: 'hallucination' as const } : {}),
+    });
+  }
+
+  /** Runs one native job after the previous one has settled; rejects at once on abort. */
+  private runExclusive(
+    samples: Float32Array,
+    params: { language: string; audioCtx: number },
+    signal: AbortSignal,
+  ): Promise<{ result: string; language?: string; segments: { text: string; t0: number; t1: number }[] }> {
+    const pcm = float32ToInt16(samples);
+    const run = this.queue.then(() => {
+      throwIfAborted(signal);
+      const job = this.ctx.transcribeData(pcm.buffer as ArrayBuffer, {
+        language: params.language,
+        maxThreads: this.options.threads,
+        audioCtx: params.audioCtx,
+      });
+      const onAbort = () => void Promise.resolve(job.stop()).catch(() => undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      return job.promise.finally(() => signal.removeEventListener('abort', onAbort));
+    });
+    this.queue = run.catch(() => undefined);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(abortReason(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      run.then(
+        (r) => {
+          signal.removeEventListener('abort', onAbort);
+          if (r.isAborted) reject(signal.aborted ? abortReason(signal) : new VoiceError('aborted', 'transcription stopped'));
+          else resolve(r);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          if (signal.aborted) reject(abortReason(signal));
+          else reject(new VoiceError('engine_failed', `whisper.cpp failed: ${(err as Error).message}`, { cause: err }));
+        },
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.ctx.release();
+  }
+}
+
+let routedLogger: Logger | undefined;
+/** whisper.cpp logs to stderr unless a callback is installed; route it to debug level instead. */
+function routeNativeLog(mod: NativeWhisperModule, logger: Logger) {
+  if (routedLogger) return;
+  routedLogger = logger;
+  mod.WhisperContext.toggleNativeLog(true, (level, text) => {
+    if (level === 'error') logger.warn({ engine: 'whisper', native: text.trim() }, 'whisper.cpp');
+    else logger.trace({ engine: 'whisper', native: text.trim() }, 'whisper.cpp');
+  });
+}

@@ -1,0 +1,23 @@
+import type { Logger } from '../log.js';
+
+export type Device = 'cpu' | 'cuda';
+
+/** What every engine reports about itself once loaded (doctor, /ready, benchmarks). */
+export interface EngineInfo {
+  engine: string;
+  model: string;
+  /** The device actually in use (after any fallback). */
+  device: Device;
+  threads: number;
+  loadMs: number;
+  /** Set when the requested device could not be used. */
+  fallbackReason?: string;
+}
+
+export interface EngineLoadOptions {
+  /** Explicit thread count (ggml and onnxruntime defaults oversubscribe small machines). */
+  threads: number;
+  device: Device;
+  logger: Logger;
+  signal?: AbortSignal;
+}

@@ -1,0 +1,52 @@
+import type { EngineInfo } from '../types.js';
+
+/** Silero VAD v5 works on 512-sample frames at 16 kHz (32 ms). */
+export const VAD_SAMPLE_RATE = 16000;
+export const VAD_FRAME_SAMPLES = 512;
+
+/** One stream of audio (one session or file) with its own recurrent state. */
+export interface VadStream {
+  /** Speech probability of one 512-sample frame at 16 kHz, in stream order. */
+  process(frame: Float32Array, signal?: AbortSignal): Promise<number>;
+  /** Forgets the stream's state (new utterance source). */
+  reset(): void;
+}
+
+export interface VadEngine {
+  readonly info: EngineInfo;
+  createStream(): VadStream;
+  close(): Promise<void>;
+}
+
+export interface SegmenterOptions {
+  /** Speech probability threshold (speech ends below threshold - 0.15, as Silero does). */
+  threshold: number;
+  minSpeechMs: number;
+  minSilenceMs: number;
+  prefixPaddingMs: number;
+}
+
+/** Times are sample-exact positions in the input stream, in input samples and in seconds. */
+export interface SpeechStartEvent {
+  type: 'speech_start';
+  /** First sample of the speech (frame-aligned at 16 kHz, then mapped to the input rate). */
+  startSample: number;
+  /** `startSample` minus the prefix padding, clamped at 0. */
+  paddedStartSample: number;
+  startSec: number;
+}
+
+export interface SpeechEndEvent {
+  type: 'speech_end';
+  startSample: number;
+  endSample: number;
+  startSec: number;
+  endSec: number;
+}
+
+export type VadEvent = SpeechStartEvent | SpeechEndEvent;
+
+export interface SpeechSegment {
+  startSec: number;
+  endSec: number;
+}
