@@ -1,0 +1,13 @@
+import { configMarkdown } from '../config.js';
+import { createContext, parse } from './context.js';
+
+export const usage = 'voice config [--markdown]';
+
+/** Prints the effective configuration (JSON), or the documentation table of every field. */
+export function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { markdown: { type: 'boolean' } }, usage);
+  if (values.help) process.stdout.write(`usage: ${usage}\n`);
+  else if (values.markdown) process.stdout.write(configMarkdown());
+  else process.stdout.write(JSON.stringify(createContext(values).config, null, 2) + '\n');
+  return Promise.resolve(0);
+}

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { resolveThreads } from '../config.js';
+import { loadStt, loadVad } from '../engines/factory.js';
+import { HOST_ADDON } from '../engines/stt/whisper-native.js';
+import type { EngineInfo } from '../engines/types.js';
+import { machineInfo } from '../metrics/machine.js';
+import { createContext, parse } from './context.js';
+
+export const usage = 'voice doctor [--json]';
+
+interface Check {
+  stage: string;
+  ready: boolean;
+  info?: EngineInfo;
+  model: string;
+  why?: string;
+}
+
+/** Loads each engine as the server would and says, per engine, whether it is ready and why not. */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' } }, usage);
+  if (values.help) {
+    process.stdout.write(`usage: ${usage}\nLoads each engine and reports: ready or not, device, model, load time, and why not.\n`);
+    return 0;
+  }
+  const ctx = createContext(values);
+  const machine = await machineInfo();
+  const checks: Check[] = [];
+  let vad: Awaited<ReturnType<typeof loadVad>> | undefined;
+  try {
+    vad = await loadVad(ctx.config, ctx.models, ctx.logger);
+    checks.push({ stage: 'vad', ready: true, info: vad.info, model: ctx.config.vad.model });
+  } catch (err) {
+    checks.push({ stage: 'vad', ready: false, model: ctx.config.vad.model, why: (err as Error).message });
+  }
+  try {
+    const stt = await loadStt(ctx.config, ctx.models, ctx.logger, vad);
+    checks.push({ stage: 'stt', ready: true, info: stt.info, model: ctx.config.stt.model });
+    await stt.close();
+  } catch (err) {
+    checks.push({ stage: 'stt', ready: false, model: ctx.config.stt.model, why: (err as Error).message });
+  }
+  await vad?.close();
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ machine, modelsDirs: ctx.models.dirs, engines: checks }, null, 2) + '\n');
+  } else {
+    const out = process.stdout;
+    out.write(`machine   ${machine.cpu}, ${machine.cores} cores (${machine.simd.join(' ') || 'no AVX'}), ${machine.memoryGiB} GiB, node ${machine.node}\n`);
+    out.write(`gpu       ${machine.gpu ?? `none (${machine.gpuReason})`}\n`);
+    out.write(`models    ${ctx.models.dirs.join(', ')}\n`);
+    out.write(`whisper   ${existsSync(HOST_ADDON) ? `host build ${HOST_ADDON}` : 'host build missing: run bash scripts/build-whisper.sh'}\n`);
+    for (const c of checks) {
+      if (c.ready && c.info) {
+        const fb = c.info.fallbackReason ? ` (asked for ${c.stage === 'stt' ? ctx.config.stt.device : 'cuda'}: ${c.info.fallbackReason})` : '';
+        out.write(
+          `${c.stage.padEnd(9)} ready    ${c.info.engine}, model ${c.info.model}, ${c.info.device}${fb}, ${c.info.threads} thread(s), loaded in ${Math.round(c.info.loadMs)} ms\n`,
+        );
+      } else out.write(`${c.stage.padEnd(9)} NOT READY  model ${c.model}: ${c.why}\n`);
+    }
+    out.write(`threads   stt ${resolveThreads(ctx.config.stt.threads)}, vad ${ctx.config.vad.threads}\n`);
+  }
+  return checks.every((c) => c.ready) ? 0 : 1;
+}
