@@ -12,7 +12,10 @@
 #     so `stop()` interrupts a transcription mid-graph instead of after the whole encoder pass;
 #   - the `audioCtx` option mapped to whisper.cpp's `audio_ctx` (the shipped binding ignores it);
 #   - the transcription worker's error path settles the promise (upstream calls its JS callback
-#     with one argument, which the callback ignores, so a cancelled or failed job never settled).
+#     with one argument, which the callback ignores, so a cancelled or failed job never settled);
+#   - the JS log callback is queued (NonBlockingCall) instead of blocking: whisper.cpp logs from
+#     the JS thread while loading a model, and a blocking call there deadlocks; it is also
+#     unref'd so it does not keep a process alive.
 # Output: native/whisper/index.node (git-ignored). A stamp makes a second run instant.
 # Needs cmake, g++, git and Node's headers (scripts/setup.sh installs the Debian packages).
 set -euo pipefail
@@ -51,12 +54,15 @@ git clone -q --depth 1 "$bundle" "$work/llama.cpp" 2>/dev/null || git clone -q "
 perl -0pi -e 's/(whisper_full_params params_copy = params_;\n)/$1        if (cancelFlag_) {\n            params_copy.abort_callback = [](void* data) { return static_cast<std::atomic<bool>*>(data)->load(); };\n            params_copy.abort_callback_user_data = cancelFlag_.get();\n        }\n/' "$work/binding/src/WhisperContext.cpp"
 grep -q 'abort_callback_user_data = cancelFlag_' "$work/binding/src/WhisperContext.cpp" || fail "abort patch did not apply"
 perl -0pi -e 's/(\} else if \(key == "bestOf")/} else if (key == "audioCtx" && value.IsNumber()) {\n            params.audio_ctx = value.As<Napi::Number>().Int32Value();\n        $1/' "$work/binding/src/common.cpp"
-grep -q 'params.audio_ctx' "$work/binding/src/common.cpp" || fail "audioCtx patch did not apply"
+# The Parakeet options parser already sets audio_ctx once; the Whisper one must now too.
+[ "$(grep -c 'params.audio_ctx = value' "$work/binding/src/common.cpp")" = 2 ] || fail "audioCtx patch did not apply"
 ws="$work/binding/whisper.cpp/src/whisper.cpp"
 perl -0pi -e 's/(static bool ggml_graph_compute_helper\(\n      ggml_backend_sched_t   sched,)/static thread_local ggml_abort_callback wnode_abort_cb = nullptr;\nstatic thread_local void * wnode_abort_data = nullptr;\n\n$1/; s/(            fn_set_n_threads\(backend, n_threads\);\n        \}\n)/$1        auto * fn_set_abort = (ggml_backend_set_abort_callback_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_abort_callback");\n        if (fn_set_abort) {\n            fn_set_abort(backend, wnode_abort_cb, wnode_abort_data);\n        }\n/; s/(                   void \* abort_callback_data\) \{\n    const int64_t t_start_us = ggml_time_us\(\);\n)/$1    wnode_abort_cb = abort_callback;\n    wnode_abort_data = abort_callback_data;\n/g' "$ws"
 [ "$(grep -c 'wnode_abort_cb = abort_callback' "$ws")" = 2 ] && grep -q 'fn_set_abort(backend, wnode_abort_cb' "$ws" || fail "encoder/decoder abort patch did not apply"
 perl -0pi -e 's/CleanupCallbacks\(\);\n        AsyncWorker::OnError\(error\);/CleanupCallbacks();\n        Callback().Call({error.Value(), Env().Undefined()});/' "$work/binding/src/WhisperContext.cpp"
 grep -q 'AsyncWorker::OnError' "$work/binding/src/WhisperContext.cpp" && fail "error-path patch did not apply"
+perl -0pi -e 's/g_js_log_callback\.BlockingCall\(/g_js_log_callback.NonBlockingCall(/; s/(                1\n            \);\n)/$1            g_js_log_callback.Unref(info.Env());\n/' "$work/binding/src/WhisperContext.cpp"
+grep -q 'g_js_log_callback.NonBlockingCall(' "$work/binding/src/WhisperContext.cpp" && grep -q 'g_js_log_callback.Unref' "$work/binding/src/WhisperContext.cpp" || fail "log-callback patch did not apply"
 
 cmake -S "$root/scripts/whisper-addon" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
   -DGGML_DIR="$work/llama.cpp/ggml" -DWHISPER_NODE_DIR="$work/binding" -DWHISPER_VERSION="$wversion" \
