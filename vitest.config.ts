@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Real engines share two cores: run files one after another so timings and thread counts hold.
     fileParallelism: false,
+    globalSetup: ['test/global-setup.ts'],
   },
 });

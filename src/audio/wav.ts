@@ -17,6 +17,7 @@ export interface WavInfo {
 const PCM = 1;
 const FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
+const ENCODING_NAMES: Record<number, string> = { 2: 'ADPCM', 6: 'A-law', 7: 'mu-law', 17: 'IMA ADPCM', 85: 'MP3' };
 export const SUPPORTED_RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000] as const;
 
 /**
@@ -44,7 +45,7 @@ export function decodeWav(buf: Buffer, name = 'input'): Audio & { info: WavInfo 
       if (tag !== PCM && tag !== FLOAT)
         throw new VoiceError(
           'unsupported_audio_format',
-          `${name}: WAV encoding ${tag} is not supported (use PCM or 32-bit float)`,
+          `${name}: WAV encoding ${tag}${ENCODING_NAMES[tag] ? ` (${ENCODING_NAMES[tag]})` : ''} is not supported (use PCM or 32-bit float)`,
         );
       const format = tag === PCM ? 'pcm' : 'float';
       const okBits = format === 'pcm' ? [8, 16, 24, 32] : [32, 64];
