@@ -1,0 +1,82 @@
+/**
+ * Engine benchmark (not a test): load times, VAD cost per frame, STT latency and real-time factor
+ * on real 2–5 s French utterances. `npm run bench:engines`; MODELS_DIR and TESTAUDIO_DIR locate the
+ * shared assets (default ../shared/...). Writes the report to stdout and bench/reports/engines.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readWav } from '../src/audio/wav.js';
+import { loadConfig, resolveThreads } from '../src/config.js';
+import { WhisperStt } from '../src/engines/stt/whisper.js';
+import { SileroVad } from '../src/engines/vad/silero.js';
+import { VAD_FRAME_SAMPLES } from '../src/engines/vad/types.js';
+import { silentLogger } from '../src/log.js';
+import { MODELS_DIR, frenchCommands } from '../src/testing/testaudio.js';
+import { fmt, machineLine, percentile } from './lib.js';
+
+const config = loadConfig();
+const sttThreads = resolveThreads(config.stt.threads);
+const lines: string[] = [];
+const out = (s: string) => {
+  lines.push(s);
+  console.log(s);
+};
+
+out(`# bench:engines ${new Date().toISOString()}`);
+out(await machineLine(`stt ${sttThreads}, vad ${config.vad.threads}`));
+
+const vad = await SileroVad.load(join(MODELS_DIR, 'silero_vad.onnx'), 'silero_vad', {
+  threads: config.vad.threads,
+  device: 'cpu',
+  logger: silentLogger,
+});
+const stt = WhisperStt.load(join(MODELS_DIR, `${config.stt.model}.bin`), config.stt.model, {
+  threads: sttThreads,
+  device: config.stt.device,
+  logger: silentLogger,
+  language: config.stt.language,
+  audioCtx: config.stt.audioCtx,
+  timeoutMs: config.stt.timeoutMs,
+});
+out(
+  `load: silero_vad ${fmt(vad.info.loadMs)} ms, whisper ${config.stt.model} ${fmt(stt.info.loadMs)} ms (${stt.info.device})`,
+);
+
+// VAD: µs per 512-sample frame (32 ms of audio) over all French commands.
+const clips = frenchCommands();
+const audios = await Promise.all(clips.map((c) => readWav(c.path)));
+const stream = vad.createStream();
+const frameUs: number[] = [];
+for (const a of audios) {
+  stream.reset();
+  for (let i = 0; i + VAD_FRAME_SAMPLES <= a.samples.length; i += VAD_FRAME_SAMPLES) {
+    const t = performance.now();
+    await stream.process(a.samples.subarray(i, i + VAD_FRAME_SAMPLES));
+    frameUs.push((performance.now() - t) * 1000);
+  }
+}
+out(
+  `vad: ${frameUs.length} frames, per 32 ms frame p50 ${frameUs.length ? percentile(frameUs, 50).toFixed(0) : '-'} µs, p95 ${percentile(frameUs, 95).toFixed(0)} µs (real-time factor ${(percentile(frameUs, 50) / 32000).toFixed(4)})`,
+);
+
+// STT: utterances of 2 to 5 s, audioCtx as configured; one warm-up first.
+const utterances = audios.filter(
+  (a) => a.samples.length / a.sampleRate >= 2 && a.samples.length / a.sampleRate <= 5,
+);
+await stt.transcribe(utterances[0]!, { speechKnown: true });
+const latency: number[] = [];
+const rtf: number[] = [];
+for (const a of utterances) {
+  const r = await stt.transcribe(a, { speechKnown: true });
+  latency.push(r.timing.totalMs);
+  rtf.push(r.timing.rtf);
+}
+const secs = utterances.map((a) => a.samples.length / a.sampleRate);
+out(
+  `stt: ${utterances.length} utterances of ${Math.min(...secs).toFixed(1)}–${Math.max(...secs).toFixed(1)} s, audioCtx ${config.stt.audioCtx}: latency p50 ${fmt(percentile(latency, 50))} ms, p95 ${fmt(percentile(latency, 95))} ms; RTF p50 ${percentile(rtf, 50).toFixed(2)}, p95 ${percentile(rtf, 95).toFixed(2)}`,
+);
+await stt.close();
+await vad.close();
+mkdirSync(new URL('reports', import.meta.url), { recursive: true });
+writeFileSync(new URL('reports/engines.md', import.meta.url), lines.join('\n') + '\n');
+process.exit(0);
