@@ -17,7 +17,7 @@
 #     the JS thread while loading a model, and a blocking call there deadlocks; it is also
 #     unref'd so it does not keep a process alive.
 # Output: native/whisper/index.node (git-ignored). A stamp makes a second run instant.
-# Needs cmake, g++, git and Node's headers (scripts/setup.sh installs the Debian packages).
+# Needs cmake, g++ and git (scripts/setup.sh installs the Debian packages).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +32,8 @@ fail() { echo "build-whisper: $*" >&2; exit 1; }
 for p in "$pkg" "$bundle" "$napi"; do [ -e "$p" ] || fail "$p is missing (run npm ci first)"; done
 for c in cmake g++ git; do command -v "$c" >/dev/null || fail "$c not found (run scripts/setup.sh)"; done
 node_inc=""
-for d in "$(dirname "$(dirname "$(command -v node)")")/include/node" /usr/include/node /usr/local/include/node; do
+# Node-API headers from npm (node-api-headers) first, so no system Node headers are needed.
+for d in "$nm/node-api-headers/include" "$(dirname "$(dirname "$(command -v node)")")/include/node" /usr/include/node /usr/local/include/node; do
   if [ -f "$d/node_api.h" ]; then node_inc=$d; break; fi
 done
 [ -n "$node_inc" ] || fail "Node's headers (node_api.h) not found"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages the project builds with, when they are missing (Debian/Ubuntu).
+# npm ci then compiles whisper.cpp's Node addon for this CPU (scripts/build-whisper.sh).
+set -euo pipefail
+
+need=()
+command -v cmake >/dev/null || need+=(cmake)
+command -v g++ >/dev/null || need+=(g++)
+command -v make >/dev/null || need+=(make)
+command -v git >/dev/null || need+=(git)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "setup: system packages present (cmake, g++, make, git)"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "setup: installing ${need[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
