@@ -16,7 +16,14 @@ describe('config', () => {
   });
 
   it('reads environment variables, with MODELS_DIR as an alias', () => {
-    const config = loadConfig({ env: { VOICE_SERVER_PORT: '9000', VOICE_STT_AUDIO_CTX: '750', MODELS_DIR: '/m', VOICE_STT_LANGUAGE: 'auto' } });
+    const config = loadConfig({
+      env: {
+        VOICE_SERVER_PORT: '9000',
+        VOICE_STT_AUDIO_CTX: '750',
+        MODELS_DIR: '/m',
+        VOICE_STT_LANGUAGE: 'auto',
+      },
+    });
     expect(config.server.port).toBe(9000);
     expect(config.stt.audioCtx).toBe(750);
     expect(config.stt.language).toBe('auto');
@@ -27,7 +34,11 @@ describe('config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'voice-config-'));
     const yaml = join(dir, 'voice.yaml');
     writeFileSync(yaml, 'server:\n  port: 7000\n  host: 0.0.0.0\nstt:\n  language: en\n');
-    const config = loadConfig({ env: { VOICE_SERVER_PORT: '7100' }, file: yaml, overrides: { stt: { language: 'de' } } });
+    const config = loadConfig({
+      env: { VOICE_SERVER_PORT: '7100' },
+      file: yaml,
+      overrides: { stt: { language: 'de' } },
+    });
     expect(config.server).toEqual({ host: '0.0.0.0', port: 7100 });
     expect(config.stt.language).toBe('de');
     const json = join(dir, 'voice.json');
@@ -39,8 +50,12 @@ describe('config', () => {
     expect(() => loadConfig({ env: { VOICE_STT_DEVICE: 'gpu' } })).toThrow(
       'stt.device (VOICE_STT_DEVICE) = "gpu" from env VOICE_STT_DEVICE is invalid: expected one of cpu, cuda',
     );
-    expect(() => loadConfig({ env: { VOICE_SERVER_PORT: 'eighty' } })).toThrow(/server\.port .*expected an integer >= 0 <= 65535/);
-    expect(() => loadConfig({ env: { VOICE_STT_AUDIO_CTX: 'small' } })).toThrow(/expected "auto" or "full" or an integer >= 64 <= 1500/);
+    expect(() => loadConfig({ env: { VOICE_SERVER_PORT: 'eighty' } })).toThrow(
+      /server\.port .*expected an integer >= 0 <= 65535/,
+    );
+    expect(() => loadConfig({ env: { VOICE_STT_AUDIO_CTX: 'small' } })).toThrow(
+      /expected "auto" or "full" or an integer >= 64 <= 1500/,
+    );
   });
 
   it('rejects unknown fields and unreadable files with the file named', () => {
@@ -50,7 +65,9 @@ describe('config', () => {
     expect(() => loadConfig({ env: {}, file })).toThrow(/unknown field stt\.langauge/);
     writeFileSync(file, 'stt: [unclosed');
     expect(() => loadConfig({ env: {}, file })).toThrow(ConfigError);
-    expect(() => loadConfig({ env: {}, file: join(dir, 'none.yaml') })).toThrow(/none\.yaml: cannot read it \(ENOENT\)/);
+    expect(() => loadConfig({ env: {}, file: join(dir, 'none.yaml') })).toThrow(
+      /none\.yaml: cannot read it \(ENOENT\)/,
+    );
   });
 
   it('docs/configuration.md is generated from the schema and up to date', () => {

@@ -24,8 +24,18 @@ const threads = (doc: string) =>
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
-      host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP and WebSocket server binds to.'),
-      port: z.number().int().min(0).max(65535).default(8080).describe('TCP port of the server (0 = any free port).'),
+      host: z
+        .string()
+        .min(1)
+        .default('127.0.0.1')
+        .describe('Address the HTTP and WebSocket server binds to.'),
+      port: z
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(8080)
+        .describe('TCP port of the server (0 = any free port).'),
     })
     .prefault({}),
   log: z
@@ -41,13 +51,20 @@ export const configSchema = z.strictObject({
       dir: z
         .string()
         .default('')
-        .describe('Folder searched first for model files (also `MODELS_DIR`); `./models` is searched after it.'),
+        .describe(
+          'Folder searched first for model files (also `MODELS_DIR`); `./models` is searched after it.',
+        ),
     })
     .prefault({}),
   vad: z
     .strictObject({
       model: z.string().min(1).default('silero_vad').describe('Model id of the Silero VAD v5 network.'),
-      threshold: z.number().gt(0).lt(1).default(0.5).describe('Speech probability above which a frame is speech.'),
+      threshold: z
+        .number()
+        .gt(0)
+        .lt(1)
+        .default(0.5)
+        .describe('Speech probability above which a frame is speech.'),
       minSpeechMs: z
         .number()
         .int()
@@ -69,7 +86,13 @@ export const configSchema = z.strictObject({
         .max(5_000)
         .default(300)
         .describe('Audio kept before the detected speech start, so first syllables are not clipped.'),
-      threads: z.number().int().min(1).max(16).default(1).describe('onnxruntime intra-op threads for the VAD.'),
+      threads: z
+        .number()
+        .int()
+        .min(1)
+        .max(16)
+        .default(1)
+        .describe('onnxruntime intra-op threads for the VAD.'),
     })
     .prefault({}),
   stt: z
@@ -80,7 +103,9 @@ export const configSchema = z.strictObject({
         .regex(/^(auto|[a-z]{2,3})$/, 'expected "auto" or an ISO 639-1 code such as fr, en')
         .default('fr')
         .describe('Spoken language (ISO 639-1), or `auto` to detect it per utterance.'),
-      device: device.default('cpu').describe('Where whisper.cpp runs; `cuda` falls back to CPU with a warning.'),
+      device: device
+        .default('cpu')
+        .describe('Where whisper.cpp runs; `cuda` falls back to CPU with a warning.'),
       threads: threads('whisper.cpp threads.'),
       audioCtx: z
         .union([z.literal('auto'), z.literal('full'), z.number().int().min(64).max(1500)])
@@ -118,7 +143,13 @@ interface Leaf {
 }
 
 function envName(path: string): string {
-  return 'VOICE_' + path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return (
+    'VOICE_' +
+    path
+      .replace(/\./g, '_')
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toUpperCase()
+  );
 }
 
 /** Flat list of the config's fields, for env parsing, docs and error messages. */
@@ -132,7 +163,13 @@ export function configFields(): Leaf[] {
       if (inner instanceof z.ZodObject) walk(inner, path);
       else {
         const def = (schema as z.ZodDefault).def;
-        out.push({ path, env: envName(path), schema, doc: schema.description ?? '', defaultValue: def.defaultValue });
+        out.push({
+          path,
+          env: envName(path),
+          schema,
+          doc: schema.description ?? '',
+          defaultValue: def.defaultValue,
+        });
       }
     }
   };
@@ -149,14 +186,16 @@ function unwrap(schema: z.ZodType): z.ZodType {
 function acceptedValues(schema: z.ZodType): string {
   const inner = unwrap(schema);
   if (inner instanceof z.ZodEnum) return `one of ${inner.options.join(', ')}`;
-  if (inner instanceof z.ZodUnion) return inner.options.map((o) => acceptedValues(o as z.ZodType)).join(' or ');
+  if (inner instanceof z.ZodUnion)
+    return inner.options.map((o) => acceptedValues(o as z.ZodType)).join(' or ');
   if (inner instanceof z.ZodLiteral) return JSON.stringify(inner.value);
   if (inner instanceof z.ZodNumber) {
     const { minValue, maxValue, isInt } = inner;
     return `${isInt ? 'an integer' : 'a number'}${minValue !== null && Number.isFinite(minValue) ? ` >= ${minValue}` : ''}${maxValue !== null && Number.isFinite(maxValue) ? ` <= ${maxValue}` : ''}`;
   }
   if (inner instanceof z.ZodBoolean) return 'true or false';
-  if (inner instanceof z.ZodString) return inner.minLength ? 'a non-empty string' : 'a string (empty = unset)';
+  if (inner instanceof z.ZodString)
+    return inner.minLength ? 'a non-empty string' : 'a string (empty = unset)';
   return 'a value';
 }
 
@@ -172,9 +211,11 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown) 
 
 function fromEnvString(schema: z.ZodType, raw: string): unknown {
   const inner = unwrap(schema);
-  const numeric = inner instanceof z.ZodNumber || (inner instanceof z.ZodUnion && /^-?\d+(\.\d+)?$/.test(raw));
+  const numeric =
+    inner instanceof z.ZodNumber || (inner instanceof z.ZodUnion && /^-?\d+(\.\d+)?$/.test(raw));
   if (numeric && raw.trim() !== '' && !Number.isNaN(Number(raw))) return Number(raw);
-  if (inner instanceof z.ZodBoolean) return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  if (inner instanceof z.ZodBoolean)
+    return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
   return raw;
 }
 
@@ -183,7 +224,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`config file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new ConfigError(
+      `config file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
   try {
     const parsed: unknown = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
@@ -191,7 +234,9 @@ function readConfigFile(file: string): Record<string, unknown> {
     if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level must be a mapping');
     return parsed as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError(`config file ${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message})`);
+    throw new ConfigError(
+      `config file ${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message})`,
+    );
   }
 }
 
@@ -211,7 +256,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const input: Record<string, unknown> = file ? readConfigFile(file) : {};
   const sources = new Map<string, string>();
   for (const field of fields) {
-    const names = [field.env, ...Object.entries(ENV_ALIASES).filter(([, p]) => p === field.path).map(([n]) => n)];
+    const names = [
+      field.env,
+      ...Object.entries(ENV_ALIASES)
+        .filter(([, p]) => p === field.path)
+        .map(([n]) => n),
+    ];
     for (const name of names) {
       const raw = env[name];
       if (raw === undefined || raw === '') continue;
@@ -239,11 +289,17 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return result.data;
 }
 
-function mergeInto(target: Record<string, unknown>, src: object, prefix: string, sources: Map<string, string>) {
+function mergeInto(
+  target: Record<string, unknown>,
+  src: object,
+  prefix: string,
+  sources: Map<string, string>,
+) {
   for (const [key, value] of Object.entries(src)) {
     if (value === undefined) continue;
     const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) mergeInto(target, value, path, sources);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      mergeInto(target, value as object, path, sources);
     else {
       setPath(target, path, value);
       sources.set(path, 'command line');
@@ -252,7 +308,9 @@ function mergeInto(target: Record<string, unknown>, src: object, prefix: string,
 }
 
 function getPath(obj: Record<string, unknown>, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], obj);
+  return path
+    .split('.')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], obj);
 }
 
 /** Resolves a configured thread count (0 = auto) to the explicit number engines get. */

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -9,9 +9,13 @@ export interface ServerDeps {
 }
 
 /** The HTTP and WebSocket app: routes and wiring only. */
-export function buildServer({ logger }: ServerDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+export function buildServer({ logger }: ServerDeps) {
+  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
   const startedAt = Date.now();
-  app.get('/health', () => ({ status: 'ok', version: VERSION, uptimeSec: Math.round((Date.now() - startedAt) / 1000) }));
+  app.get('/health', () => ({
+    status: 'ok',
+    version: VERSION,
+    uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+  }));
   return app;
 }

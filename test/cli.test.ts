@@ -61,7 +61,10 @@ describe('voice CLI', () => {
   });
 
   it('bad input: one line and a non-zero exit', () => {
-    expectOneLineError(voice(['transcribe', join(tmp, 'nope.wav')]), /nope\.wav: no such file \[file_not_found\]/);
+    expectOneLineError(
+      voice(['transcribe', join(tmp, 'nope.wav')]),
+      /nope\.wav: no such file \[file_not_found\]/,
+    );
     const text = join(tmp, 'notes.wav');
     writeFileSync(text, 'these are not samples');
     expectOneLineError(voice(['transcribe', text]), /not a WAV file/);
@@ -72,11 +75,17 @@ describe('voice CLI', () => {
     const b = encodeWav(new Int16Array(100), 8000);
     b.writeUInt16LE(6, 20);
     writeFileSync(alaw, b);
-    expectOneLineError(voice(['transcribe', alaw]), /encoding 6 \(A-law\) is not supported .*\[unsupported_audio_format\]/);
+    expectOneLineError(
+      voice(['transcribe', alaw]),
+      /encoding 6 \(A-law\) is not supported .*\[unsupported_audio_format\]/,
+    );
     expectOneLineError(voice(['transcribe']), /expected one WAV file/);
     expectOneLineError(voice(['transcribe', 'a.wav', '--lang', 'fr']), /Unknown option '--lang'/);
     expectOneLineError(voice(['frobnicate']), /unknown command "frobnicate"/);
-    expectOneLineError(voice(['vad', join(TESTAUDIO_DIR, 'vad/cobra_sample.wav'), '--threshold', 'high']), /--threshold expects a number/);
+    expectOneLineError(
+      voice(['vad', join(TESTAUDIO_DIR, 'vad/cobra_sample.wav'), '--threshold', 'high']),
+      /--threshold expects a number/,
+    );
   });
 
   it('an invalid config value names the field and the accepted values', () => {
@@ -97,14 +106,21 @@ describe('voice CLI', () => {
   it('a missing model names the file, the expected sha256 and the fixing command', () => {
     const empty = mkdtempSync(join(tmpdir(), 'voice-nomodels-'));
     const r = voice(['transcribe', join(TESTAUDIO_DIR, 'en/wcpp_jfk.wav')], { MODELS_DIR: empty });
-    expectOneLineError(r, /silero_vad\.onnx not found .*expected sha256 1a153a22.*voice models fetch silero_vad/);
+    expectOneLineError(
+      r,
+      /silero_vad\.onnx not found .*expected sha256 1a153a22.*voice models fetch silero_vad/,
+    );
   });
 
   it('doctor reports each engine ready, with device, model and load time', () => {
     const r = voice(['doctor']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^vad\s+ready\s+silero-vad, model silero_vad, cpu, 1 thread\(s\), loaded in \d+ ms$/m);
-    expect(r.stdout).toMatch(/^stt\s+ready\s+whisper\.cpp, model ggml-base-q5_1, cpu, 2 thread\(s\), loaded in \d+ ms$/m);
+    expect(r.stdout).toMatch(
+      /^vad\s+ready\s+silero-vad, model silero_vad, cpu, 1 thread\(s\), loaded in \d+ ms$/m,
+    );
+    expect(r.stdout).toMatch(
+      /^stt\s+ready\s+whisper\.cpp, model ggml-base-q5_1, cpu, 2 thread\(s\), loaded in \d+ ms$/m,
+    );
   });
 
   it('doctor says why an engine is not ready, and falls back from CUDA with a warning', () => {
@@ -114,7 +130,9 @@ describe('voice CLI', () => {
     expect(r.stdout).toMatch(/^stt\s+NOT READY\s+model ggml-base-q5_1: .*voice models fetch ggml-base-q5_1/m);
     const cuda = voice(['doctor'], { VOICE_STT_DEVICE: 'cuda' });
     expect(cuda.code).toBe(0);
-    expect(cuda.stdout).toMatch(/^stt\s+ready\s+whisper\.cpp, model ggml-base-q5_1, cpu \(asked for cuda: CUDA build of whisper\.cpp not available/m);
+    expect(cuda.stdout).toMatch(
+      /^stt\s+ready\s+whisper\.cpp, model ggml-base-q5_1, cpu \(asked for cuda: CUDA build of whisper\.cpp not available/m,
+    );
     expect(cuda.stderr.match(/STT falls back to CPU/g)).toHaveLength(1);
   });
 
@@ -136,15 +154,22 @@ describe('voice CLI', () => {
 
   it('serve answers /health on the port it was given', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const child = spawn(process.execPath, ['bin/voice.js', 'serve', '--host', '127.0.0.1', '--port', String(port)], {
-      env: { ...process.env, MODELS_DIR },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/voice.js', 'serve', '--host', '127.0.0.1', '--port', String(port)],
+      {
+        env: { ...process.env, MODELS_DIR },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       let body: unknown;
       for (let i = 0; i < 100 && body === undefined; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        body = await fetch(`http://127.0.0.1:${port}/health`).then((res) => res.json() as Promise<unknown>, () => undefined);
+        body = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (res) => res.json(),
+          () => undefined,
+        );
       }
       expect(body).toMatchObject({ status: 'ok' });
     } finally {

@@ -4,8 +4,13 @@ import { MODELS_DIR, TESTAUDIO_DIR } from '../src/testing/testaudio.js';
 
 /** Real-engine tests need ../shared (or MODELS_DIR / TESTAUDIO_DIR): fail loudly, never skip. */
 export function requireSharedAssets(): void {
-  for (const p of [join(MODELS_DIR, 'silero_vad.onnx'), join(MODELS_DIR, 'ggml-base-q5_1.bin'), join(TESTAUDIO_DIR, 'manifest.tsv')])
-    if (!existsSync(p)) throw new Error(`real-engine tests need ${p}: set MODELS_DIR (and TESTAUDIO_DIR) to the shared assets`);
+  for (const p of [
+    join(MODELS_DIR, 'silero_vad.onnx'),
+    join(MODELS_DIR, 'ggml-base-q5_1.bin'),
+    join(TESTAUDIO_DIR, 'manifest.tsv'),
+  ])
+    if (!existsSync(p))
+      throw new Error(`real-engine tests need ${p}: set MODELS_DIR (and TESTAUDIO_DIR) to the shared assets`);
 }
 
 export { MODELS_DIR, TESTAUDIO_DIR };

@@ -16,7 +16,11 @@ const defaults = loadConfig({ env: {} });
 
 beforeAll(async () => {
   requireSharedAssets();
-  vad = await SileroVad.load(join(MODELS_DIR, 'silero_vad.onnx'), 'silero_vad', { threads: 1, device: 'cpu', logger: silentLogger });
+  vad = await SileroVad.load(join(MODELS_DIR, 'silero_vad.onnx'), 'silero_vad', {
+    threads: 1,
+    device: 'cpu',
+    logger: silentLogger,
+  });
   // The shipped defaults (language fr, audioCtx auto) with 2 threads, as on the CI machine.
   stt = WhisperStt.load(join(MODELS_DIR, 'ggml-base-q5_1.bin'), 'ggml-base-q5_1', {
     threads: 2,
@@ -44,17 +48,22 @@ describe('whisper.cpp STT on real speech', () => {
       pairs.push({ reference: clip.transcript, hypothesis: result.text });
     }
     const { wer, edits, words } = corpusWer(pairs);
-    console.log(`French commands: ${pairs.length} files, WER ${(wer * 100).toFixed(1)} % (${edits}/${words} words)`);
+    console.log(
+      `French commands: ${pairs.length} files, WER ${(wer * 100).toFixed(1)} % (${edits}/${words} words)`,
+    );
     expect(pairs).toHaveLength(39);
     expect(wer).toBeLessThanOrEqual(0.25);
   });
 
-  it.each(['vad/leopard_empty_noise.wav', 'vad/s2p_background_noise.wav'])('gives empty text on noise: %s', async (file) => {
-    const result = await stt.transcribe(await wav(file));
-    expect(result.text).toBe('');
-    expect(result.dropped).toBe('no_speech');
-    expect(result.timing.decodeMs).toBe(0);
-  });
+  it.each(['vad/leopard_empty_noise.wav', 'vad/s2p_background_noise.wav'])(
+    'gives empty text on noise: %s',
+    async (file) => {
+      const result = await stt.transcribe(await wav(file));
+      expect(result.text).toBe('');
+      expect(result.dropped).toBe('no_speech');
+      expect(result.timing.decodeMs).toBe(0);
+    },
+  );
 
   it('transcribes English when asked, segments with times', async () => {
     const result = await stt.transcribe(await wav('en/wcpp_jfk.wav'), { language: 'en' });
@@ -65,7 +74,9 @@ describe('whisper.cpp STT on real speech', () => {
   });
 
   it('detects the language with auto', async () => {
-    const fr = await stt.transcribe(await wav('fr/s2p_jlo/jlo_28_ouvre_les_volets_du_premier_etage.wav'), { language: 'auto' });
+    const fr = await stt.transcribe(await wav('fr/s2p_jlo/jlo_28_ouvre_les_volets_du_premier_etage.wav'), {
+      language: 'auto',
+    });
     expect(fr.language).toBe('fr');
     const en = await stt.transcribe(await wav('en/wcpp_jfk.wav'), { language: 'auto' });
     expect(en.language).toBe('en');

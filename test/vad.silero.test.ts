@@ -13,7 +13,11 @@ let vad: SileroVad;
 
 beforeAll(async () => {
   requireSharedAssets();
-  vad = await SileroVad.load(join(MODELS_DIR, 'silero_vad.onnx'), 'silero_vad', { threads: 1, device: 'cpu', logger: silentLogger });
+  vad = await SileroVad.load(join(MODELS_DIR, 'silero_vad.onnx'), 'silero_vad', {
+    threads: 1,
+    device: 'cpu',
+    logger: silentLogger,
+  });
 });
 afterAll(() => vad?.close());
 
@@ -55,22 +59,26 @@ describe('Silero VAD on real audio', () => {
     });
   });
 
-  it.each([8000, 24000, 48000])('gives the same regions from %i Hz input, fed live in 20 ms chunks', async (rate) => {
-    const audio = await readWav(join(TESTAUDIO_DIR, 'vad/cobra_sample.wav'));
-    const input = resample(audio.samples, audio.sampleRate, rate);
-    const seg = new VadSegmenter(vad, opts, rate);
-    const ends = [];
-    const chunk = rate / 50;
-    for (let i = 0; i < input.length; i += chunk) ends.push(...(await seg.push(input.subarray(i, i + chunk))));
-    ends.push(...(await seg.flush()));
-    const segments = ends.filter((e) => e.type === 'speech_end');
-    const truth = labelled();
-    expect(segments).toHaveLength(truth.length);
-    segments.forEach((s, i) => {
-      expect(Math.abs(s.startSample / rate - truth[i]![0])).toBeLessThanOrEqual(0.1);
-      expect(Math.abs(s.endSample / rate - truth[i]![1])).toBeLessThanOrEqual(0.1);
-    });
-  });
+  it.each([8000, 24000, 48000])(
+    'gives the same regions from %i Hz input, fed live in 20 ms chunks',
+    async (rate) => {
+      const audio = await readWav(join(TESTAUDIO_DIR, 'vad/cobra_sample.wav'));
+      const input = resample(audio.samples, audio.sampleRate, rate);
+      const seg = new VadSegmenter(vad, opts, rate);
+      const ends = [];
+      const chunk = rate / 50;
+      for (let i = 0; i < input.length; i += chunk)
+        ends.push(...(await seg.push(input.subarray(i, i + chunk))));
+      ends.push(...(await seg.flush()));
+      const segments = ends.filter((e) => e.type === 'speech_end');
+      const truth = labelled();
+      expect(segments).toHaveLength(truth.length);
+      segments.forEach((s, i) => {
+        expect(Math.abs(s.startSample / rate - truth[i]![0])).toBeLessThanOrEqual(0.1);
+        expect(Math.abs(s.endSample / rate - truth[i]![1])).toBeLessThanOrEqual(0.1);
+      });
+    },
+  );
 
   it('resets the recurrent state per stream: the same file twice gives the same probabilities', async () => {
     const audio = await readWav(join(TESTAUDIO_DIR, 'fr/s2p_jlo', commands[0]!));

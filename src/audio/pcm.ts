@@ -30,7 +30,8 @@ export function rmsDbfs(samples: Float32Array): number {
 export function activeLevelDbfs(samples: Float32Array, sampleRate: number): number {
   const frame = Math.max(1, Math.round(sampleRate * 0.03));
   const levels: number[] = [];
-  for (let i = 0; i + frame <= samples.length; i += frame) levels.push(rmsDbfs(samples.subarray(i, i + frame)));
+  for (let i = 0; i + frame <= samples.length; i += frame)
+    levels.push(rmsDbfs(samples.subarray(i, i + frame)));
   if (levels.length === 0) return rmsDbfs(samples);
   levels.sort((a, b) => a - b);
   return levels[Math.min(levels.length - 1, Math.floor(levels.length * 0.95))]!;

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Resampler, resample } from './resample.js';
 
 const sine = (rate: number, hz: number, seconds: number) =>
-  Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => Math.sin((2 * Math.PI * hz * i) / rate));
+  Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) =>
+    Math.sin((2 * Math.PI * hz * i) / rate),
+  );
 const rms = (x: Float32Array) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length);
 
 describe('resample', () => {

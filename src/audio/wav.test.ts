@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { VoiceError } from '../errors.js';
+import type { VoiceError } from '../errors.js';
 import { decodeWav, encodeWav } from './wav.js';
 
-function wav(opts: { rate: number; channels: number; bits: number; format?: number; frames: number[][] }): Buffer {
+function wav(opts: {
+  rate: number;
+  channels: number;
+  bits: number;
+  format?: number;
+  frames: number[][];
+}): Buffer {
   const bytes = opts.bits / 8;
   const data = Buffer.alloc(opts.frames.length * opts.channels * bytes);
   let o = 0;
@@ -40,7 +46,17 @@ describe('decodeWav', () => {
   });
 
   it.each([8, 16, 24, 32])('reads %i-bit PCM stereo and averages it to mono', (bits) => {
-    const out = decodeWav(wav({ rate: 48000, channels: 2, bits, frames: [[0.5, 0.25], [-0.5, -0.25]] }));
+    const out = decodeWav(
+      wav({
+        rate: 48000,
+        channels: 2,
+        bits,
+        frames: [
+          [0.5, 0.25],
+          [-0.5, -0.25],
+        ],
+      }),
+    );
     expect(out.sampleRate).toBe(48000);
     expect(out.samples[0]).toBeCloseTo(0.375, 1);
     expect(out.samples[1]).toBeCloseTo(-0.375, 1);
@@ -69,14 +85,16 @@ describe('decodeWav', () => {
       'empty_audio',
       'e.wav: the WAV holds no audio samples',
     ]);
-    expect(code(() => decodeWav(wav({ rate: 16000, channels: 1, bits: 16, format: 6, frames: [[0]] }), 'a.wav'))[0]).toBe(
-      'unsupported_audio_format',
-    );
-    expect(code(() => decodeWav(wav({ rate: 96000, channels: 1, bits: 16, frames: [[0]] }), 'h.wav'))[1]).toMatch(
-      /96000 Hz is not supported/,
-    );
-    expect(code(() => decodeWav(wav({ rate: 16000, channels: 1, bits: 64, format: 1, frames: [] }), 'b.wav'))[1]).toMatch(
-      /64-bit pcm samples are not supported/,
-    );
+    expect(
+      code(() =>
+        decodeWav(wav({ rate: 16000, channels: 1, bits: 16, format: 6, frames: [[0]] }), 'a.wav'),
+      )[0],
+    ).toBe('unsupported_audio_format');
+    expect(
+      code(() => decodeWav(wav({ rate: 96000, channels: 1, bits: 16, frames: [[0]] }), 'h.wav'))[1],
+    ).toMatch(/96000 Hz is not supported/);
+    expect(
+      code(() => decodeWav(wav({ rate: 16000, channels: 1, bits: 64, format: 1, frames: [] }), 'b.wav'))[1],
+    ).toMatch(/64-bit pcm samples are not supported/);
   });
 });

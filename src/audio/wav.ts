@@ -17,7 +17,13 @@ export interface WavInfo {
 const PCM = 1;
 const FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
-const ENCODING_NAMES: Record<number, string> = { 2: 'ADPCM', 6: 'A-law', 7: 'mu-law', 17: 'IMA ADPCM', 85: 'MP3' };
+const ENCODING_NAMES: Record<number, string> = {
+  2: 'ADPCM',
+  6: 'A-law',
+  7: 'mu-law',
+  17: 'IMA ADPCM',
+  85: 'MP3',
+};
 export const SUPPORTED_RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000] as const;
 
 /**
@@ -83,7 +89,8 @@ export function decodeWav(buf: Buffer, name = 'input'): Audio & { info: WavInfo 
 }
 
 function sampleReader(data: Buffer, info: WavInfo): (byteOffset: number) => number {
-  if (info.format === 'float') return info.bitsPerSample === 32 ? (o) => data.readFloatLE(o) : (o) => data.readDoubleLE(o);
+  if (info.format === 'float')
+    return info.bitsPerSample === 32 ? (o) => data.readFloatLE(o) : (o) => data.readDoubleLE(o);
   switch (info.bitsPerSample) {
     case 8:
       return (o) => (data[o]! - 128) / 128;
@@ -102,7 +109,8 @@ export async function readWav(path: string): Promise<Audio & { info: WavInfo }> 
     buf = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(err));
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(err));
     throw new VoiceError('file_not_found', `${path}: ${why}`);
   }
   return decodeWav(buf, path);

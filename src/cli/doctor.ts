@@ -20,7 +20,9 @@ interface Check {
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } }, usage);
   if (values.help) {
-    process.stdout.write(`usage: ${usage}\nLoads each engine and reports: ready or not, device, model, load time, and why not.\n`);
+    process.stdout.write(
+      `usage: ${usage}\nLoads each engine and reports: ready or not, device, model, load time, and why not.\n`,
+    );
     return 0;
   }
   const ctx = createContext(values);
@@ -42,16 +44,24 @@ export async function run(argv: string[]): Promise<number> {
   }
   await vad?.close();
   if (values.json) {
-    process.stdout.write(JSON.stringify({ machine, modelsDirs: ctx.models.dirs, engines: checks }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ machine, modelsDirs: ctx.models.dirs, engines: checks }, null, 2) + '\n',
+    );
   } else {
     const out = process.stdout;
-    out.write(`machine   ${machine.cpu}, ${machine.cores} cores (${machine.simd.join(' ') || 'no AVX'}), ${machine.memoryGiB} GiB, node ${machine.node}\n`);
+    out.write(
+      `machine   ${machine.cpu}, ${machine.cores} cores (${machine.simd.join(' ') || 'no AVX'}), ${machine.memoryGiB} GiB, node ${machine.node}\n`,
+    );
     out.write(`gpu       ${machine.gpu ?? `none (${machine.gpuReason})`}\n`);
     out.write(`models    ${ctx.models.dirs.join(', ')}\n`);
-    out.write(`whisper   ${existsSync(HOST_ADDON) ? `host build ${HOST_ADDON}` : 'host build missing: run bash scripts/build-whisper.sh'}\n`);
+    out.write(
+      `whisper   ${existsSync(HOST_ADDON) ? `host build ${HOST_ADDON}` : 'host build missing: run bash scripts/build-whisper.sh'}\n`,
+    );
     for (const c of checks) {
       if (c.ready && c.info) {
-        const fb = c.info.fallbackReason ? ` (asked for ${c.stage === 'stt' ? ctx.config.stt.device : 'cuda'}: ${c.info.fallbackReason})` : '';
+        const fb = c.info.fallbackReason
+          ? ` (asked for ${c.stage === 'stt' ? ctx.config.stt.device : 'cuda'}: ${c.info.fallbackReason})`
+          : '';
         out.write(
           `${c.stage.padEnd(9)} ready    ${c.info.engine}, model ${c.info.model}, ${c.info.device}${fb}, ${c.info.threads} thread(s), loaded in ${Math.round(c.info.loadMs)} ms\n`,
         );

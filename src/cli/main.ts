@@ -30,7 +30,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`voice: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    process.stderr.write(
+      `voice: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`,
+    );
     return 2;
   }
   return (await load()).run(rest);
@@ -47,7 +49,9 @@ function report(err: unknown): number {
     return 2;
   }
   const e = err as Error;
-  process.stderr.write(`voice: unexpected error: ${e?.message ?? String(err)}${process.env.VOICE_DEBUG ? `\n${e?.stack}` : ''}\n`);
+  process.stderr.write(
+    `voice: unexpected error: ${e?.message ?? String(err)}${process.env.VOICE_DEBUG ? `\n${e?.stack}` : ''}\n`,
+  );
   return 1;
 }
 

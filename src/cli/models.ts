@@ -31,7 +31,8 @@ export async function run(argv: string[]): Promise<number> {
       return rows.some((r) => r.state === 'corrupt') ? 1 : 0;
     }
     case 'fetch': {
-      if (args.length === 0) throw new VoiceError('invalid_argument', `fetch needs at least one model id (usage: ${usage})`);
+      if (args.length === 0)
+        throw new VoiceError('invalid_argument', `fetch needs at least one model id (usage: ${usage})`);
       for (const id of args) m.get(id); // unknown ids fail before any download
       for (const id of args) {
         const status = await m.fetch(id, { onProgress: progressBar() });
@@ -41,7 +42,8 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'import': {
-      if (args.length !== 1) throw new VoiceError('invalid_argument', `import needs one folder (usage: ${usage})`);
+      if (args.length !== 1)
+        throw new VoiceError('invalid_argument', `import needs one folder (usage: ${usage})`);
       const results = await m.import(args[0]!);
       if (results.length === 0) process.stdout.write(`no file of models/manifest.json in ${args[0]}\n`);
       for (const r of results)

@@ -22,7 +22,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`usage: ${usage}\nPrints one line per speech segment: start and end, in seconds.\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new VoiceError('invalid_argument', `expected one WAV file (usage: ${usage})`);
+  if (positionals.length !== 1)
+    throw new VoiceError('invalid_argument', `expected one WAV file (usage: ${usage})`);
   const threshold = number('threshold', values.threshold);
   const minSilenceMs = number('min-silence-ms', values['min-silence-ms']);
   const minSpeechMs = number('min-speech-ms', values['min-speech-ms']);

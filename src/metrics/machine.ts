@@ -18,7 +18,10 @@ export interface MachineInfo {
 export async function machineInfo(): Promise<MachineInfo> {
   let flags: string[] = [];
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
+    const line =
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('flags')) ?? '';
     flags = line.split(':')[1]?.trim().split(/\s+/) ?? [];
   } catch {
     // not Linux
@@ -47,10 +50,17 @@ function nvidiaGpu(): Promise<{ name: string | null; reason?: string }> {
       (err, stdout) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          resolve({ name: null, reason: code === 'ENOENT' ? 'nvidia-smi not found' : `nvidia-smi failed: ${err.message}` });
+          resolve({
+            name: null,
+            reason: code === 'ENOENT' ? 'nvidia-smi not found' : `nvidia-smi failed: ${err.message}`,
+          });
           return;
         }
-        const [name, mem] = stdout.trim().split('\n')[0]!.split(',').map((s) => s.trim());
+        const [name, mem] = stdout
+          .trim()
+          .split('\n')[0]!
+          .split(',')
+          .map((s) => s.trim());
         resolve({ name: `${name} (${Math.round(Number(mem) / 1024)} GiB)` });
       },
     );

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VoiceError } from '../errors.js';
+import type { VoiceError } from '../errors.js';
 import { ModelManager } from './manager.js';
 import { readManifest, type Manifest } from './manifest.js';
 

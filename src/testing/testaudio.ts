@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The shared real-speech corpus (../shared/testaudio), located like MODELS_DIR. */
-export const TESTAUDIO_DIR = resolve(process.env.TESTAUDIO_DIR ?? join(process.env.MODELS_DIR ?? '../shared/models', '..', 'testaudio'));
+export const TESTAUDIO_DIR = resolve(
+  process.env.TESTAUDIO_DIR ?? join(process.env.MODELS_DIR ?? '../shared/models', '..', 'testaudio'),
+);
 export const MODELS_DIR = resolve(process.env.MODELS_DIR ?? '../shared/models');
 
 export interface TestClip {

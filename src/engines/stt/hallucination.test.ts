@@ -17,6 +17,9 @@ describe('hallucination filter', () => {
   it('drops known phrases on low-energy audio only', () => {
     expect(filterHallucination('Merci.', -55)).toEqual({ text: '', dropped: true });
     expect(filterHallucination('Merci.', -22)).toEqual({ text: 'Merci.', dropped: false });
-    expect(filterHallucination('Ferme les volets.', -55)).toEqual({ text: 'Ferme les volets.', dropped: false });
+    expect(filterHallucination('Ferme les volets.', -55)).toEqual({
+      text: 'Ferme les volets.',
+      dropped: false,
+    });
   });
 });

@@ -40,7 +40,9 @@ const CUDA_PACKAGE = '@fugood/node-whisper-linux-x64-cuda';
 
 export function loadHostAddon(): NativeWhisperModule {
   if (!existsSync(HOST_ADDON))
-    throw new Error(`whisper.cpp addon not built for this machine (${HOST_ADDON}); run: bash scripts/build-whisper.sh`);
+    throw new Error(
+      `whisper.cpp addon not built for this machine (${HOST_ADDON}); run: bash scripts/build-whisper.sh`,
+    );
   return require(HOST_ADDON) as NativeWhisperModule;
 }
 

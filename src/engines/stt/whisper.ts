@@ -90,9 +90,13 @@ export class WhisperStt implements SttEngine {
     try {
       ctx = new mod.WhisperContext({ filePath: modelPath, useGpu: device === 'cuda' });
     } catch (err) {
-      throw new VoiceError('engine_unavailable', `whisper.cpp cannot load ${modelPath}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new VoiceError(
+        'engine_unavailable',
+        `whisper.cpp cannot load ${modelPath}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const info: EngineInfo = {
       engine: 'whisper.cpp',
@@ -112,7 +116,10 @@ export class WhisperStt implements SttEngine {
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     throwIfAborted(signal);
     const language = opts.language ?? this.options.language;
-    const samples = audio.sampleRate === WHISPER_RATE ? audio.samples : resample(audio.samples, audio.sampleRate, WHISPER_RATE);
+    const samples =
+      audio.sampleRate === WHISPER_RATE
+        ? audio.samples
+        : resample(audio.samples, audio.sampleRate, WHISPER_RATE);
     const audioSec = samples.length / WHISPER_RATE;
     if (samples.length === 0) throw new VoiceError('empty_audio', 'no audio samples to transcribe');
     const audioCtx = resolveAudioCtx(this.options.audioCtx, audioSec);
@@ -125,7 +132,13 @@ export class WhisperStt implements SttEngine {
 
     if (this.options.vad && !opts.speechKnown) {
       const v0 = performance.now();
-      const speech = await detectSpeech(this.options.vad.engine, samples, WHISPER_RATE, this.options.vad.options, signal);
+      const speech = await detectSpeech(
+        this.options.vad.engine,
+        samples,
+        WHISPER_RATE,
+        this.options.vad.options,
+        signal,
+      );
       timing.vadMs = performance.now() - v0;
       if (speech.length === 0) return finish({ text: '', language, segments: [], dropped: 'no_speech' });
     }
@@ -138,7 +151,11 @@ export class WhisperStt implements SttEngine {
     const segments = dropped
       ? []
       : result.segments
-          .map((s) => ({ startSec: s.t0 / 1000, endSec: Math.min(audioSec, s.t1 / 1000), text: filterHallucination(s.text, level).text }))
+          .map((s) => ({
+            startSec: s.t0 / 1000,
+            endSec: Math.min(audioSec, s.t1 / 1000),
+            text: filterHallucination(s.text, level).text,
+          }))
           .filter((s) => s.text !== '');
     return finish({
       text,
@@ -173,13 +190,19 @@ export class WhisperStt implements SttEngine {
       run.then(
         (r) => {
           signal.removeEventListener('abort', onAbort);
-          if (r.isAborted) reject(signal.aborted ? abortReason(signal) : new VoiceError('aborted', 'transcription stopped'));
+          if (r.isAborted)
+            reject(signal.aborted ? abortReason(signal) : new VoiceError('aborted', 'transcription stopped'));
           else resolve(r);
         },
         (err: unknown) => {
           signal.removeEventListener('abort', onAbort);
           if (signal.aborted) reject(abortReason(signal));
-          else reject(new VoiceError('engine_failed', `whisper.cpp failed: ${(err as Error).message}`, { cause: err }));
+          else
+            reject(
+              new VoiceError('engine_failed', `whisper.cpp failed: ${(err as Error).message}`, {
+                cause: err,
+              }),
+            );
         },
       );
     });

@@ -10,7 +10,8 @@ const FRAME_SEC = VAD_FRAME_SAMPLES / 16000; // 32 ms
 function tone(rate: number, seconds: number, regions: [number, number][]): Float32Array {
   const out = new Float32Array(Math.round(rate * seconds));
   for (const [a, b] of regions)
-    for (let i = Math.round(a * rate); i < Math.round(b * rate); i++) out[i] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / rate);
+    for (let i = Math.round(a * rate); i < Math.round(b * rate); i++)
+      out[i] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / rate);
   return out;
 }
 
@@ -21,8 +22,19 @@ describe('VadSegmenter', () => {
     const seg = new VadSegmenter(vad, opts);
     const events = [...(await seg.push(new Float32Array(16000 * 3))), ...(await seg.flush())];
     expect(events).toEqual([
-      { type: 'speech_start', startSample: 10 * 512, paddedStartSample: 10 * 512 - 4800, startSec: 10 * FRAME_SEC },
-      { type: 'speech_end', startSample: 10 * 512, endSample: 40 * 512, startSec: 10 * FRAME_SEC, endSec: 40 * FRAME_SEC },
+      {
+        type: 'speech_start',
+        startSample: 10 * 512,
+        paddedStartSample: 10 * 512 - 4800,
+        startSec: 10 * FRAME_SEC,
+      },
+      {
+        type: 'speech_end',
+        startSample: 10 * 512,
+        endSample: 40 * 512,
+        startSec: 10 * FRAME_SEC,
+        endSec: 40 * FRAME_SEC,
+      },
     ]);
   });
 
@@ -64,20 +76,27 @@ describe('VadSegmenter', () => {
     const events = [];
     for (let i = 0; i < audio.length; i += 320) events.push(...(await seg.push(audio.subarray(i, i + 320))));
     events.push(...(await seg.flush()));
-    expect(events.filter((e) => e.type === 'speech_end').map((e) => ({ startSec: e.startSec, endSec: (e as { endSec: number }).endSec }))).toEqual(whole);
+    expect(
+      events
+        .filter((e) => e.type === 'speech_end')
+        .map((e) => ({ startSec: e.startSec, endSec: (e as { endSec: number }).endSec })),
+    ).toEqual(whole);
     expect(whole).toHaveLength(3);
   });
 
-  it.each([8000, 24000, 48000])('resamples %i Hz input and reports positions in input samples', async (rate) => {
-    const audio = tone(rate, 3, [[1.0, 2.0]]);
-    const seg = new VadSegmenter(FakeVad.energy(), opts, rate);
-    const events = [...(await seg.push(audio)), ...(await seg.flush())];
-    const end = events.find((e) => e.type === 'speech_end')!;
-    expect(end.startSample / rate).toBeGreaterThan(0.95);
-    expect(end.startSample / rate).toBeLessThan(1.05);
-    expect(end.type === 'speech_end' && end.endSample / rate).toBeGreaterThan(1.95);
-    expect(end.type === 'speech_end' && end.endSample / rate).toBeLessThan(2.05);
-  });
+  it.each([8000, 24000, 48000])(
+    'resamples %i Hz input and reports positions in input samples',
+    async (rate) => {
+      const audio = tone(rate, 3, [[1.0, 2.0]]);
+      const seg = new VadSegmenter(FakeVad.energy(), opts, rate);
+      const events = [...(await seg.push(audio)), ...(await seg.flush())];
+      const end = events.find((e) => e.type === 'speech_end')!;
+      expect(end.startSample / rate).toBeGreaterThan(0.95);
+      expect(end.startSample / rate).toBeLessThan(1.05);
+      expect(end.type === 'speech_end' && end.endSample / rate).toBeGreaterThan(1.95);
+      expect(end.type === 'speech_end' && end.endSample / rate).toBeLessThan(2.05);
+    },
+  );
 
   it('rejects rates it does not resample', () => {
     expect(() => new VadSegmenter(FakeVad.energy(), opts, 44100)).toThrow(/44100 Hz is not supported/);

@@ -40,9 +40,13 @@ export class SileroVad implements VadEngine {
     try {
       session ??= await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
     } catch (err) {
-      throw new VoiceError('engine_unavailable', `silero VAD: cannot load ${modelPath}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new VoiceError(
+        'engine_unavailable',
+        `silero VAD: cannot load ${modelPath}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const info: EngineInfo = {
       engine: 'silero-vad',
@@ -73,7 +77,10 @@ class SileroStream implements VadStream {
 
   async process(frame: Float32Array, signal?: AbortSignal): Promise<number> {
     if (frame.length !== VAD_FRAME_SAMPLES)
-      throw new VoiceError('invalid_argument', `VAD frames are ${VAD_FRAME_SAMPLES} samples, got ${frame.length}`);
+      throw new VoiceError(
+        'invalid_argument',
+        `VAD frames are ${VAD_FRAME_SAMPLES} samples, got ${frame.length}`,
+      );
     throwIfAborted(signal);
     const input = new Float32Array(CONTEXT_SAMPLES + VAD_FRAME_SAMPLES);
     input.set(this.context);
