@@ -29,7 +29,7 @@ out="$root/native/whisper"
 jobs=${WHISPER_BUILD_JOBS:-$(nproc)}
 
 fail() { echo "build-whisper: $*" >&2; exit 1; }
-for p in "$pkg" "$bundle" "$napi"; do [ -e "$p" ] || fail "$p is missing (run npm ci first)"; done
+for p in "$pkg" "$bundle" "$napi"; do [ -e "$p" ] || fail "$p is missing (run npm install first)"; done
 for c in cmake g++ git; do command -v "$c" >/dev/null || fail "$c not found (run scripts/setup.sh)"; done
 node_inc=""
 # Node-API headers from npm (node-api-headers) first, so no system Node headers are needed.

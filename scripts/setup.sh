@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the project builds with, when they are missing (Debian/Ubuntu).
-# npm ci then compiles whisper.cpp's Node addon for this CPU (scripts/build-whisper.sh).
+# npm install then compiles whisper.cpp's Node addon for this CPU (scripts/build-whisper.sh).
 set -euo pipefail
 
 need=()
