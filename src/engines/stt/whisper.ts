@@ -222,7 +222,9 @@ function routeNativeLog(mod: NativeWhisperModule, logger: Logger) {
   if (routedLogger) return;
   routedLogger = logger;
   mod.WhisperContext.toggleNativeLog(true, (level, text) => {
-    if (level === 'error') logger.warn({ engine: 'whisper', native: text.trim() }, 'whisper.cpp');
+    // "failed to encode/decode" is how whisper.cpp reports an aborted job: expected, not a warning.
+    if (level === 'error' && !/failed to (en|de)code/.test(text))
+      logger.warn({ engine: 'whisper', native: text.trim() }, 'whisper.cpp');
     else logger.trace({ engine: 'whisper', native: text.trim() }, 'whisper.cpp');
   });
 }
