@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { SileroVad } from '../src/engines/vad/silero.js';
+import { silentLogger } from '../src/log.js';
 import { MODELS_DIR, TESTAUDIO_DIR } from '../src/testing/testaudio.js';
 
 /** Real-engine tests need ../shared (or MODELS_DIR / TESTAUDIO_DIR): fail loudly, never skip. */
@@ -14,3 +16,13 @@ export function requireSharedAssets(): void {
 }
 
 export { MODELS_DIR, TESTAUDIO_DIR };
+
+/** The real Silero VAD from the shared models, one thread. */
+export function loadTestVad(): Promise<SileroVad> {
+  requireSharedAssets();
+  return SileroVad.load(join(MODELS_DIR, 'silero_vad.onnx'), 'silero_vad', {
+    threads: 1,
+    device: 'cpu',
+    logger: silentLogger,
+  });
+}

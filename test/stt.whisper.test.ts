@@ -4,23 +4,18 @@ import { readWav } from '../src/audio/wav.js';
 import { loadConfig } from '../src/config.js';
 import { VoiceError } from '../src/errors.js';
 import { WhisperStt } from '../src/engines/stt/whisper.js';
-import { SileroVad } from '../src/engines/vad/silero.js';
+import type { SileroVad } from '../src/engines/vad/silero.js';
 import { silentLogger } from '../src/log.js';
 import { frenchCommands } from '../src/testing/testaudio.js';
 import { corpusWer } from '../src/testing/wer.js';
-import { MODELS_DIR, TESTAUDIO_DIR, requireSharedAssets } from './helpers.js';
+import { MODELS_DIR, TESTAUDIO_DIR, loadTestVad } from './helpers.js';
 
 let vad: SileroVad;
 let stt: WhisperStt;
 const defaults = loadConfig({ env: {} });
 
 beforeAll(async () => {
-  requireSharedAssets();
-  vad = await SileroVad.load(join(MODELS_DIR, 'silero_vad.onnx'), 'silero_vad', {
-    threads: 1,
-    device: 'cpu',
-    logger: silentLogger,
-  });
+  vad = await loadTestVad();
   // The shipped defaults (language fr, audioCtx auto) with 2 threads, as on the CI machine.
   stt = WhisperStt.load(join(MODELS_DIR, 'ggml-base-q5_1.bin'), 'ggml-base-q5_1', {
     threads: 2,

@@ -3,21 +3,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resample } from '../src/audio/resample.js';
 import { readWav } from '../src/audio/wav.js';
-import { SileroVad } from '../src/engines/vad/silero.js';
+import type { SileroVad } from '../src/engines/vad/silero.js';
 import { VadSegmenter, detectSpeech } from '../src/engines/vad/segmenter.js';
-import { silentLogger } from '../src/log.js';
-import { MODELS_DIR, TESTAUDIO_DIR, requireSharedAssets } from './helpers.js';
+import { TESTAUDIO_DIR, loadTestVad } from './helpers.js';
 
 const opts = { threshold: 0.5, minSpeechMs: 250, minSilenceMs: 500, prefixPaddingMs: 300 };
 let vad: SileroVad;
 
 beforeAll(async () => {
-  requireSharedAssets();
-  vad = await SileroVad.load(join(MODELS_DIR, 'silero_vad.onnx'), 'silero_vad', {
-    threads: 1,
-    device: 'cpu',
-    logger: silentLogger,
-  });
+  vad = await loadTestVad();
 });
 afterAll(() => vad?.close());
 

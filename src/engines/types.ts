@@ -21,3 +21,22 @@ export interface EngineLoadOptions {
   logger: Logger;
   signal?: AbortSignal;
 }
+
+/** The EngineInfo of an engine loaded since `startedAt` (performance.now()), after any fallback. */
+export function loadedInfo(
+  engine: string,
+  model: string,
+  options: EngineLoadOptions,
+  device: Device,
+  startedAt: number,
+  fallbackReason?: string,
+): EngineInfo {
+  return {
+    engine,
+    model,
+    device,
+    threads: options.threads,
+    loadMs: performance.now() - startedAt,
+    ...(fallbackReason ? { fallbackReason } : {}),
+  };
+}

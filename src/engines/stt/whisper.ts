@@ -3,7 +3,7 @@ import { float32ToInt16, activeLevelDbfs } from '../../audio/pcm.js';
 import { resample } from '../../audio/resample.js';
 import { VoiceError, abortReason, throwIfAborted } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { EngineInfo, EngineLoadOptions } from '../types.js';
+import { loadedInfo, type EngineInfo, type EngineLoadOptions } from '../types.js';
 import { detectSpeech } from '../vad/segmenter.js';
 import type { SegmenterOptions, VadEngine } from '../vad/types.js';
 import { filterHallucination } from './hallucination.js';
@@ -98,14 +98,7 @@ export class WhisperStt implements SttEngine {
         },
       );
     }
-    const info: EngineInfo = {
-      engine: 'whisper.cpp',
-      model: modelId,
-      device,
-      threads: options.threads,
-      loadMs: performance.now() - started,
-      ...(fallbackReason ? { fallbackReason } : {}),
-    };
+    const info = loadedInfo('whisper.cpp', modelId, options, device, started, fallbackReason);
     return new WhisperStt(ctx, info, options);
   }
 

@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { VoiceError, throwIfAborted } from '../../errors.js';
-import type { EngineInfo, EngineLoadOptions } from '../types.js';
+import { loadedInfo, type EngineInfo, type EngineLoadOptions } from '../types.js';
 import { VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE, type VadEngine, type VadStream } from './types.js';
 
 const CONTEXT_SAMPLES = 64;
@@ -48,14 +48,7 @@ export class SileroVad implements VadEngine {
         },
       );
     }
-    const info: EngineInfo = {
-      engine: 'silero-vad',
-      model: modelId,
-      device,
-      threads: options.threads,
-      loadMs: performance.now() - started,
-      ...(fallbackReason ? { fallbackReason } : {}),
-    };
+    const info = loadedInfo('silero-vad', modelId, options, device, started, fallbackReason);
     return new SileroVad(session, info);
   }
 
