@@ -17,6 +17,8 @@ let base = '';
 let requests: { range?: string }[] = [];
 /** First full request is cut after 100 kB, as a dropped connection would. */
 let cutFirst = false;
+/** First full request sends 50 kB, then nothing, keeping the connection open. */
+let stallFirst = false;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -27,6 +29,12 @@ beforeAll(async () => {
     }
     const range = /bytes=(\d+)-/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
+    if (stallFirst && !range) {
+      stallFirst = false;
+      res.writeHead(200, { 'content-length': payload.length });
+      res.write(payload.subarray(0, 50_000));
+      return;
+    }
     if (cutFirst && !range) {
       cutFirst = false;
       res.writeHead(200, { 'content-length': payload.length });
@@ -124,6 +132,16 @@ describe('ModelManager', () => {
     expect(progress.at(-1)).toBe(payload.length);
     expect(sha(readFileSync(join(configured, 'm.bin')))).toBe(sha(payload));
     expect(existsSync(join(configured, 'm.bin.part'))).toBe(false);
+  });
+
+  it('cuts a download that stalls and resumes it on the next fetch', async () => {
+    const { manager, configured } = setup();
+    stallFirst = true;
+    const stalled = await err(manager.fetch('m', { stallMs: 300 }));
+    expect(stalled.code).toBe('download_failed');
+    expect(stalled.message).toMatch(/interrupted at 50000 of 300000 bytes/);
+    expect(readFileSync(join(configured, 'm.bin.part')).length).toBe(50_000);
+    expect((await manager.fetch('m')).state).toBe('present');
   });
 
   it('refuses a download whose sha256 does not match and removes it', async () => {

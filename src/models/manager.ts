@@ -30,6 +30,14 @@ export interface Progress {
   bytesPerSec: number;
 }
 
+export interface DownloadOptions {
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  fetchImpl?: typeof fetch;
+  /** A download that receives nothing for this long is cut (resumable); default 30 s. */
+  stallMs?: number;
+}
+
 export interface ManagerOptions {
   manifest?: Manifest;
   /** Configured models folder (MODELS_DIR); searched before `./models`. */
@@ -178,7 +186,7 @@ export class ModelManager {
    */
   async fetch(
     id: string,
-    options: { onProgress?: (p: Progress) => void; signal?: AbortSignal; fetchImpl?: typeof fetch } = {},
+    options: DownloadOptions = {},
   ): Promise<ModelStatus> {
     const status = await this.status(id);
     for (const f of status.files) {
@@ -190,9 +198,8 @@ export class ModelManager {
 
   private async download(
     file: ModelFile,
-    options: { onProgress?: (p: Progress) => void; signal?: AbortSignal; fetchImpl?: typeof fetch },
+    options: DownloadOptions,
   ): Promise<void> {
-    const fetchImpl = options.fetchImpl ?? fetch;
     mkdirSync(this.targetDir, { recursive: true });
     const final = join(this.targetDir, file.name);
     const part = `${final}.part`;
@@ -203,43 +210,19 @@ export class ModelManager {
     }
     throwIfAborted(options.signal);
     if (offset < file.bytes) {
-      let res: Response;
+      // A connection that stops sending is cut after stallMs, like one that drops.
+      const stallMs = options.stallMs ?? 30_000;
+      const stall = new AbortController();
+      let timer = setTimeout(() => stall.abort(new Error(`no data for ${stallMs / 1000} s`)), stallMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal;
+      const alive = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => stall.abort(new Error(`no data for ${stallMs / 1000} s`)), stallMs);
+      };
       try {
-        res = await fetchImpl(file.url, {
-          headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
-          redirect: 'follow',
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } catch (err) {
-        throw new VoiceError('download_failed', `${file.name}: cannot reach ${file.url} (${causeMessage(err)})`, {
-          cause: err,
-        });
-      }
-      if (res.status !== 200 && res.status !== 206)
-        throw new VoiceError('download_failed', `${file.name}: ${file.url} answered HTTP ${res.status}`);
-      if (res.status === 200) offset = 0; // the server ignored the range: start over
-      if (!res.body) throw new VoiceError('download_failed', `${file.name}: empty response from ${file.url}`);
-      const started = performance.now();
-      let done = offset;
-      const startOffset = offset;
-      // Written chunk by chunk so that whatever arrived before a cut is on disk to resume from.
-      const out = await open(part, offset > 0 ? 'a' : 'w');
-      try {
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-          await out.write(chunk);
-          done += chunk.length;
-          const secs = (performance.now() - started) / 1000;
-          options.onProgress?.({ file: file.name, done, total: file.bytes, bytesPerSec: secs > 0 ? (done - startOffset) / secs : 0 });
-        }
-      } catch (err) {
-        throwIfAborted(options.signal);
-        throw new VoiceError(
-          'download_failed',
-          `${file.name}: download interrupted at ${done} of ${file.bytes} bytes (${causeMessage(err)}); run the same command again to resume`,
-          { cause: err },
-        );
+        await this.transfer(file, part, offset, signal, alive, options);
       } finally {
-        await out.close();
+        clearTimeout(timer);
       }
     }
     const size = statSync(part).size;
@@ -253,6 +236,57 @@ export class ModelManager {
     }
     await rename(part, final);
   }
+
+  private async transfer(
+    file: ModelFile,
+    part: string,
+    from: number,
+    signal: AbortSignal,
+    alive: () => void,
+    options: DownloadOptions,
+  ): Promise<void> {
+    const fetchImpl = options.fetchImpl ?? fetch;
+    let offset = from;
+    let res: Response;
+    try {
+      res = await fetchImpl(file.url, {
+        headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+        redirect: 'follow',
+        signal,
+      });
+    } catch (err) {
+      throw new VoiceError('download_failed', `${file.name}: cannot reach ${file.url} (${causeMessage(err)})`, {
+        cause: err,
+      });
+    }
+    if (res.status !== 200 && res.status !== 206)
+      throw new VoiceError('download_failed', `${file.name}: ${file.url} answered HTTP ${res.status}`);
+    if (res.status === 200) offset = 0; // the server ignored the range: start over
+    if (!res.body) throw new VoiceError('download_failed', `${file.name}: empty response from ${file.url}`);
+    const started = performance.now();
+    let done = offset;
+    const startOffset = offset;
+    // Written chunk by chunk so that whatever arrived before a cut is on disk to resume from.
+    const out = await open(part, offset > 0 ? 'a' : 'w');
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        alive();
+        await out.write(chunk);
+        done += chunk.length;
+        const secs = (performance.now() - started) / 1000;
+        options.onProgress?.({ file: file.name, done, total: file.bytes, bytesPerSec: secs > 0 ? (done - startOffset) / secs : 0 });
+      }
+    } catch (err) {
+      throwIfAborted(options.signal);
+      throw new VoiceError(
+        'download_failed',
+        `${file.name}: download interrupted at ${done} of ${file.bytes} bytes (${causeMessage(err)}); run the same command again to resume`,
+        { cause: err },
+      );
+    } finally {
+      await out.close();
+    }
+    }
 
   /**
    * Copies the manifest's files found in `dir` into the target folder after checking their sha256
