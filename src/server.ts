@@ -10,7 +10,7 @@ export interface ServerDeps {
 
 /** The HTTP and WebSocket app: routes and wiring only. */
 export function buildServer({ logger }: ServerDeps) {
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: logger });
   const startedAt = Date.now();
   app.get('/health', () => ({
     status: 'ok',
