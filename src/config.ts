@@ -122,13 +122,85 @@ export const configSchema = z.strictObject({
         .describe('A transcription running longer than this is aborted.'),
     })
     .prefault({}),
+  llm: z
+    .strictObject({
+      engine: z
+        .enum(['auto', 'ollama', 'llamacpp', 'openai'])
+        .default('auto')
+        .describe('`auto`: Ollama when it answers and has `llm.ollama.model`, else the embedded llama.cpp.'),
+      model: z
+        .string()
+        .min(1)
+        .default('SmolLM2-135M-Instruct.Q4_1')
+        .describe('Model id (models/manifest.json) of the GGUF the embedded llama.cpp runs.'),
+      device: device
+        .default('cpu')
+        .describe('Where the embedded llama.cpp runs; `cuda` falls back to CPU with a warning.'),
+      threads: z
+        .number()
+        .int()
+        .min(0)
+        .max(256)
+        .default(0)
+        .describe(
+          'llama.cpp threads (embedded and Ollama `num_thread`). 0 = 1 on machines of 2 cores or fewer (2 threads collapse when anything else runs), else half the cores.',
+        ),
+      contextSize: z.number().int().min(256).max(131072).default(4096).describe('Context window in tokens.'),
+      maxTokens: z.number().int().min(1).max(32768).default(256).describe('Longest answer, in tokens.'),
+      temperature: z.number().min(0).max(2).default(0.7).describe('Sampling temperature.'),
+      ollamaHost: z
+        .string()
+        .min(1)
+        .default('http://127.0.0.1:11434')
+        .describe('Ollama server URL (also `OLLAMA_HOST`).'),
+      ollamaModel: z
+        .string()
+        .min(1)
+        .default('smollm2:135m')
+        .describe('Ollama model name; README shows how to create it from a GGUF.'),
+      ollamaKeepAlive: z
+        .string()
+        .min(1)
+        .default('-1')
+        .describe(
+          'Ollama `keep_alive`: how long the model stays loaded after a request (-1 = always, no cold turns).',
+        ),
+      openaiBaseUrl: z
+        .string()
+        .min(1)
+        .default('https://api.openai.com/v1')
+        .describe(
+          'Base URL of an OpenAI-compatible chat-completions API (vLLM, llama.cpp server, LM Studio, Ollama /v1, OpenAI).',
+        ),
+      openaiModel: z
+        .string()
+        .min(1)
+        .default('gpt-4o-mini')
+        .describe('Model name sent to the OpenAI-compatible API.'),
+      openaiApiKey: z
+        .string()
+        .default('')
+        .describe('API key for the OpenAI-compatible API (also `OPENAI_API_KEY`); never logged.'),
+      timeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(600_000)
+        .default(30_000)
+        .describe('Start-up checks and a request that sends nothing for this long are aborted.'),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 export type ConfigInput = DeepPartial<Config>;
 
-export const ENV_ALIASES: Record<string, string> = { MODELS_DIR: 'models.dir' };
+export const ENV_ALIASES: Record<string, string> = {
+  MODELS_DIR: 'models.dir',
+  OLLAMA_HOST: 'llm.ollamaHost',
+  OPENAI_API_KEY: 'llm.openaiApiKey',
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -311,6 +383,13 @@ function getPath(obj: Record<string, unknown>, path: string): unknown {
   return path
     .split('.')
     .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], obj);
+}
+
+/** llama.cpp threads: 0 = 1 on 2 cores or fewer (ggml's spin barriers thrash when cores are shared), else half. */
+export function resolveLlmThreads(configured: number): number {
+  if (configured > 0) return configured;
+  const cores = availableParallelism();
+  return cores <= 2 ? 1 : Math.floor(cores / 2);
 }
 
 /** Resolves a configured thread count (0 = auto) to the explicit number engines get. */

@@ -1,6 +1,10 @@
-import { resolveThreads, type Config } from '../config.js';
+import { resolveLlmThreads, resolveThreads, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { ModelManager } from '../models/manager.js';
+import { LlamaCppLlm } from './llm/llamacpp.js';
+import { OllamaLlm } from './llm/ollama.js';
+import { OpenAiLlm } from './llm/openai.js';
+import type { LlmEngine } from './llm/types.js';
 import { WhisperStt } from './stt/whisper.js';
 import { SileroVad } from './vad/silero.js';
 import type { SegmenterOptions } from './vad/types.js';
@@ -32,4 +36,63 @@ export async function loadStt(
     logger,
     ...(vad ? { vad: { engine: vad, options: segmenterOptions(config) } } : {}),
   });
+}
+
+/**
+ * The configured LLM engine. `auto`: Ollama when it answers and has the configured model, else
+ * the embedded llama.cpp; the choice and its reason are logged.
+ */
+export async function loadLlm(config: Config, models: ModelManager, logger: Logger): Promise<LlmEngine> {
+  const c = config.llm;
+  const threads = resolveLlmThreads(c.threads);
+  const ollama = () =>
+    OllamaLlm.connect({
+      host: c.ollamaHost,
+      model: c.ollamaModel,
+      keepAlive: c.ollamaKeepAlive,
+      threads,
+      contextSize: c.contextSize,
+      maxTokens: c.maxTokens,
+      temperature: c.temperature,
+      timeoutMs: c.timeoutMs,
+      logger,
+    });
+  const embedded = async () =>
+    LlamaCppLlm.load(await models.resolveMain(c.model), c.model, {
+      threads,
+      device: c.device,
+      logger,
+      contextSize: c.contextSize,
+      maxTokens: c.maxTokens,
+      temperature: c.temperature,
+    });
+  switch (c.engine) {
+    case 'ollama':
+      return ollama();
+    case 'llamacpp':
+      return embedded();
+    case 'openai':
+      return OpenAiLlm.connect({
+        baseUrl: c.openaiBaseUrl,
+        model: c.openaiModel,
+        apiKey: c.openaiApiKey,
+        maxTokens: c.maxTokens,
+        temperature: c.temperature,
+        timeoutMs: c.timeoutMs,
+        logger,
+      });
+    case 'auto': {
+      try {
+        const engine = await ollama();
+        logger.info({ engine: 'ollama', host: c.ollamaHost, model: c.ollamaModel }, 'LLM: using Ollama');
+        return engine;
+      } catch (err) {
+        logger.info(
+          { engine: 'llama.cpp', model: c.model, reason: (err as Error).message },
+          'LLM: using the embedded llama.cpp (Ollama not usable)',
+        );
+        return embedded();
+      }
+    }
+  }
 }

@@ -1,0 +1,41 @@
+import type { EngineInfo } from '../types.js';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatOptions {
+  signal?: AbortSignal;
+  maxTokens?: number;
+  temperature?: number;
+}
+
+export interface LlmUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** Milliseconds on the performance.now() clock, from the call. */
+export interface LlmTiming {
+  firstTokenMs: number | null;
+  totalMs: number;
+  tokensPerSec: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'aborted';
+
+/** A streamed answer: text deltas as the model writes them, then one `done` with usage and timing. */
+export type LlmEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'done'; finishReason: FinishReason; usage: LlmUsage; timing: LlmTiming };
+
+export interface LlmEngine {
+  readonly info: EngineInfo;
+  /**
+   * Streams the assistant's answer to a conversation. Aborting the signal ends the stream promptly
+   * with a `done` event whose finishReason is `aborted` (what was written so far stays delivered).
+   */
+  chat(messages: ChatMessage[], options?: ChatOptions): AsyncIterable<LlmEvent>;
+  close(): Promise<void>;
+}
