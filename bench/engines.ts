@@ -1,16 +1,19 @@
 /**
  * Engine benchmark (not a test): load times, VAD cost per frame, STT latency and real-time factor
- * on real 2–5 s French utterances. `npm run bench:engines`; MODELS_DIR and TESTAUDIO_DIR locate the
+ * on real 2–5 s French utterances; LLM load, time to first token and tokens/s. `npm run bench:engines`; MODELS_DIR and TESTAUDIO_DIR locate the
  * shared assets (default ../shared/...). Writes the report to stdout and bench/reports/engines.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWav } from '../src/audio/wav.js';
 import { loadConfig, resolveThreads } from '../src/config.js';
+import { loadLlm } from '../src/engines/factory.js';
+import type { LlmEvent } from '../src/engines/llm/types.js';
 import { WhisperStt } from '../src/engines/stt/whisper.js';
 import { SileroVad } from '../src/engines/vad/silero.js';
 import { VAD_FRAME_SAMPLES } from '../src/engines/vad/types.js';
 import { silentLogger } from '../src/log.js';
+import { ModelManager } from '../src/models/manager.js';
 import { MODELS_DIR, frenchCommands } from '../src/testing/testaudio.js';
 import { fmt, machineLine, percentile } from './lib.js';
 
@@ -77,6 +80,43 @@ out(
 );
 await stt.close();
 await vad.close();
+
+// LLM: the configured engine (auto: Ollama if it answers, else embedded); 10 distinct prompts after one warm-up.
+const llmStarted = performance.now();
+const llm = await loadLlm(config, new ModelManager({ modelsDir: MODELS_DIR }), silentLogger);
+out(
+  `llm: ${llm.info.engine} ${llm.info.model}, ${llm.info.threads} thread(s), load ${fmt(performance.now() - llmStarted)} ms${llm.info.chosenBecause ? ` (${llm.info.chosenBecause})` : ''}`,
+);
+const PROMPTS = [
+  'Quelle heure est-il à Tokyo quand il est midi à Paris ?',
+  'Donne-moi une recette simple de crêpes.',
+  'Explique la photosynthèse en deux phrases.',
+  'What is the tallest mountain in Europe?',
+  'Peux-tu me rappeler d’acheter du pain demain ?',
+  'Quel temps fait-il généralement en Bretagne en automne ?',
+  'Name three famous French painters.',
+  'Comment dit-on « merci » en japonais ?',
+  'Résume l’histoire du Petit Prince en une phrase.',
+  'How many minutes are there in a day?',
+];
+const drain = async (prompt: string) => {
+  let done: Extract<LlmEvent, { type: 'done' }> | undefined;
+  for await (const e of llm.chat([{ role: 'user', content: prompt }], { maxTokens: 64 }))
+    if (e.type === 'done') done = e;
+  return done!;
+};
+await drain('Bonjour !');
+const ttft: number[] = [];
+const tps: number[] = [];
+for (const p of PROMPTS) {
+  const d = await drain(p);
+  if (d.timing.firstTokenMs !== null) ttft.push(d.timing.firstTokenMs);
+  if (d.timing.tokensPerSec > 0) tps.push(d.timing.tokensPerSec);
+}
+out(
+  `llm: ${PROMPTS.length} prompts, first token p50 ${fmt(percentile(ttft, 50))} ms, p95 ${fmt(percentile(ttft, 95))} ms; ${percentile(tps, 50).toFixed(1)} tokens/s p50, ${percentile(tps, 5).toFixed(1)} at p5 (slowest)`,
+);
+await llm.close();
 mkdirSync(new URL('reports', import.meta.url), { recursive: true });
 writeFileSync(new URL('reports/engines.md', import.meta.url), lines.join('\n') + '\n');
 process.exit(0);

@@ -113,13 +113,16 @@ describe('voice CLI', () => {
   });
 
   it('doctor reports each engine ready, with device, model and load time', () => {
-    const r = voice(['doctor']);
+    const r = voice(['doctor'], { OLLAMA_HOST: '127.0.0.1:9' });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /^vad\s+ready\s+silero-vad, model silero_vad, cpu, 1 thread\(s\), loaded in \d+ ms$/m,
     );
     expect(r.stdout).toMatch(
       /^stt\s+ready\s+whisper\.cpp, model ggml-base-q5_1, cpu, 2 thread\(s\), loaded in \d+ ms$/m,
+    );
+    expect(r.stdout).toMatch(
+      /^llm\s+ready\s+llama\.cpp, model SmolLM2-135M-Instruct\.Q4_1, cpu, 1 thread\(s\), loaded in \d+ ms; auto: Ollama not usable \(no Ollama server answers at http:\/\/127\.0\.0\.1:9/m,
     );
   });
 

@@ -8,6 +8,10 @@ export function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { markdown: { type: 'boolean' } }, usage);
   if (values.help) process.stdout.write(`usage: ${usage}\n`);
   else if (values.markdown) process.stdout.write(configMarkdown());
-  else process.stdout.write(JSON.stringify(createContext(values).config, null, 2) + '\n');
+  else {
+    const { config } = createContext(values);
+    const shown = { ...config, llm: { ...config.llm, openaiApiKey: config.llm.openaiApiKey ? '(set)' : '' } };
+    process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+  }
   return Promise.resolve(0);
 }

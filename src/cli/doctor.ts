@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { resolveThreads } from '../config.js';
-import { loadStt, loadVad } from '../engines/factory.js';
+import { resolveLlmThreads, resolveThreads } from '../config.js';
+import { loadLlm, loadStt, loadVad } from '../engines/factory.js';
 import { HOST_ADDON } from '../engines/stt/whisper-native.js';
 import type { EngineInfo } from '../engines/types.js';
 import { machineInfo } from '../metrics/machine.js';
@@ -43,6 +43,19 @@ export async function run(argv: string[]): Promise<number> {
     checks.push({ stage: 'stt', ready: false, model: ctx.config.stt.model, why: (err as Error).message });
   }
   await vad?.close();
+  try {
+    const llm = await loadLlm(ctx.config, ctx.models, ctx.logger);
+    checks.push({ stage: 'llm', ready: true, info: llm.info, model: llm.info.model });
+    await llm.close();
+  } catch (err) {
+    const model =
+      ctx.config.llm.engine === 'ollama'
+        ? ctx.config.llm.ollamaModel
+        : ctx.config.llm.engine === 'openai'
+          ? ctx.config.llm.openaiModel
+          : ctx.config.llm.model;
+    checks.push({ stage: 'llm', ready: false, model, why: (err as Error).message });
+  }
   if (values.json) {
     process.stdout.write(
       JSON.stringify({ machine, modelsDirs: ctx.models.dirs, engines: checks }, null, 2) + '\n',
@@ -59,15 +72,16 @@ export async function run(argv: string[]): Promise<number> {
     );
     for (const c of checks) {
       if (c.ready && c.info) {
-        const fb = c.info.fallbackReason
-          ? ` (asked for ${c.stage === 'stt' ? ctx.config.stt.device : 'cuda'}: ${c.info.fallbackReason})`
-          : '';
+        const fb = c.info.fallbackReason ? ` (asked for cuda: ${c.info.fallbackReason})` : '';
+        const why = c.info.chosenBecause ? `; ${c.info.chosenBecause}` : '';
         out.write(
-          `${c.stage.padEnd(9)} ready    ${c.info.engine}, model ${c.info.model}, ${c.info.device}${fb}, ${c.info.threads} thread(s), loaded in ${Math.round(c.info.loadMs)} ms\n`,
+          `${c.stage.padEnd(9)} ready    ${c.info.engine}, model ${c.info.model}, ${c.info.device}${fb}, ${c.info.threads} thread(s), loaded in ${Math.round(c.info.loadMs)} ms${why}\n`,
         );
       } else out.write(`${c.stage.padEnd(9)} NOT READY  model ${c.model}: ${c.why}\n`);
     }
-    out.write(`threads   stt ${resolveThreads(ctx.config.stt.threads)}, vad ${ctx.config.vad.threads}\n`);
+    out.write(
+      `threads   stt ${resolveThreads(ctx.config.stt.threads)}, vad ${ctx.config.vad.threads}, llm ${resolveLlmThreads(ctx.config.llm.threads)}\n`,
+    );
   }
   return checks.every((c) => c.ready) ? 0 : 1;
 }

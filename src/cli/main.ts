@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: () => import('./serve.js'),
   transcribe: () => import('./transcribe.js'),
   vad: () => import('./vad.js'),
+  chat: () => import('./chat.js'),
   models: () => import('./models.js'),
   doctor: () => import('./doctor.js'),
   config: () => import('./config.js'),

@@ -84,6 +84,7 @@ export async function loadLlm(config: Config, models: ModelManager, logger: Logg
     case 'auto': {
       try {
         const engine = await ollama();
+        engine.info.chosenBecause = `auto: Ollama at ${c.ollamaHost} has ${c.ollamaModel}`;
         logger.info({ engine: 'ollama', host: c.ollamaHost, model: c.ollamaModel }, 'LLM: using Ollama');
         return engine;
       } catch (err) {
@@ -91,7 +92,9 @@ export async function loadLlm(config: Config, models: ModelManager, logger: Logg
           { engine: 'llama.cpp', model: c.model, reason: (err as Error).message },
           'LLM: using the embedded llama.cpp (Ollama not usable)',
         );
-        return embedded();
+        const engine = await embedded();
+        engine.info.chosenBecause = `auto: Ollama not usable (${(err as Error).message})`;
+        return engine;
       }
     }
   }

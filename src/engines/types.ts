@@ -12,6 +12,8 @@ export interface EngineInfo {
   loadMs: number;
   /** Set when the requested device could not be used. */
   fallbackReason?: string;
+  /** Why this engine was chosen, when the config let the service choose (`llm.engine: auto`). */
+  chosenBecause?: string;
 }
 
 export interface EngineLoadOptions {
