@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the project builds with, when they are missing (Debian/Ubuntu).
+# Installs the system packages the project builds and speaks with, when they are missing
+# (Debian/Ubuntu): the whisper.cpp build tools, and espeak-ng (phonemes for Piper, fallback voice).
 # npm install then compiles whisper.cpp's Node addon for this CPU (scripts/build-whisper.sh).
 set -euo pipefail
 
@@ -8,8 +9,9 @@ command -v cmake >/dev/null || need+=(cmake)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v git >/dev/null || need+=(git)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "setup: system packages present (cmake, g++, make, git)"
+  echo "setup: system packages present (cmake, g++, make, git, espeak-ng)"
   exit 0
 fi
 sudo=""

@@ -190,6 +190,19 @@ export const configSchema = z.strictObject({
         .describe('Start-up checks and a request that sends nothing for this long are aborted.'),
     })
     .prefault({}),
+  tts: z
+    .strictObject({
+      voice: z
+        .string()
+        .min(1)
+        .default('auto')
+        .describe(
+          'Voice: a Piper voice id (`fr_FR-siwis-medium`), `espeak:LANG` (`espeak:fr`), or `auto`: the first French Piper voice present, else `espeak:fr`.',
+        ),
+      device: device.default('cpu').describe('Where Piper runs; `cuda` falls back to CPU with a warning.'),
+      threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime threads for Piper.'),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -139,6 +139,23 @@ describe('voice CLI', () => {
     expect(cuda.stderr.match(/STT falls back to CPU/g)).toHaveLength(1);
   });
 
+  it('say writes a WAV that transcribe reads back; espeak French by default', () => {
+    const out = join(tmp, 'say.wav');
+    const r = voice(['say', 'The kitchen lights are on.', '--voice', 'en_US-joe-medium', '-o', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/piper en_US-joe-medium, [\d.]+ s at 22050 Hz/);
+    expect(voice(['transcribe', out, '--language', 'en']).stdout.toLowerCase()).toContain(
+      'kitchen lights are on',
+    );
+    const fr = voice(['say', 'Bonjour.', '-o', join(tmp, 'fr.wav')]);
+    expect(fr.stderr).toMatch(/espeak-ng fr, /);
+    expectOneLineError(voice(['say', '-o', out]), /nothing to say/);
+    expectOneLineError(
+      voice(['say', 'x', '-o', out, '--voice', 'fr_FR-siwis-medium']),
+      /voice models fetch fr_FR-siwis-medium/,
+    );
+  });
+
   it('models list shows present and missing models', () => {
     const r = voice(['models', 'list']);
     expect(r.code).toBe(0);

@@ -48,7 +48,7 @@ describe('whisper.cpp STT on real speech', () => {
     );
     expect(pairs).toHaveLength(39);
     expect(wer).toBeLessThanOrEqual(0.25);
-  });
+  }, 300_000);
 
   it.each(['vad/leopard_empty_noise.wav', 'vad/s2p_background_noise.wav'])(
     'gives empty text on noise: %s',

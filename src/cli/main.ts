@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   transcribe: () => import('./transcribe.js'),
   vad: () => import('./vad.js'),
   chat: () => import('./chat.js'),
+  say: () => import('./say.js'),
   models: () => import('./models.js'),
   doctor: () => import('./doctor.js'),
   config: () => import('./config.js'),

@@ -1,4 +1,5 @@
 import { resolveLlmThreads, resolveThreads, type Config } from '../config.js';
+import { VoiceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ModelManager } from '../models/manager.js';
 import { LlamaCppLlm } from './llm/llamacpp.js';
@@ -6,6 +7,9 @@ import { OllamaLlm } from './llm/ollama.js';
 import { OpenAiLlm } from './llm/openai.js';
 import type { LlmEngine } from './llm/types.js';
 import { WhisperStt } from './stt/whisper.js';
+import { EspeakTts } from './tts/espeak.js';
+import { PiperTts } from './tts/piper.js';
+import type { TtsEngine } from './tts/types.js';
 import { SileroVad } from './vad/silero.js';
 import type { SegmenterOptions } from './vad/types.js';
 
@@ -98,4 +102,32 @@ export async function loadLlm(config: Config, models: ModelManager, logger: Logg
       }
     }
   }
+}
+
+/**
+ * The TTS engine for a voice id: a Piper voice of the manifest, `espeak:LANG`, or `auto` (the first
+ * French Piper voice present, else espeak-ng French).
+ */
+export async function loadTts(
+  config: Config,
+  models: ModelManager,
+  logger: Logger,
+  voice = config.tts.voice,
+): Promise<TtsEngine> {
+  let id = voice;
+  if (id === 'auto') {
+    const french = models.manifest.models.filter((m) => m.engine === 'piper' && m.id.startsWith('fr_FR-'));
+    const statuses = await Promise.all(french.map((m) => models.status(m.id)));
+    id = statuses.find((s) => s.state === 'present')?.model.id ?? 'espeak:fr';
+  }
+  if (id.startsWith('espeak:')) return EspeakTts.load(id.slice('espeak:'.length));
+  const model = models.get(id);
+  if (model.engine !== 'piper')
+    throw new VoiceError('invalid_argument', `${id} is a ${model.engine} model, not a voice`);
+  const paths = await models.resolve(id);
+  return PiperTts.load(paths[`${id}.onnx`]!, paths[`${id}.onnx.json`]!, id, {
+    threads: config.tts.threads,
+    device: config.tts.device,
+    logger,
+  });
 }
