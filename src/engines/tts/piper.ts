@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { VoiceError, throwIfAborted } from '../../errors.js';
-import { loadedInfo, type Device, type EngineInfo, type EngineLoadOptions } from '../types.js';
+import { createOrtSession } from '../onnx.js';
+import type { EngineInfo, EngineLoadOptions } from '../types.js';
 import { phonemize } from './phonemize.js';
 import { splitSentences } from './text/clauses.js';
 import { normalizeText } from './text/normalize.js';
@@ -55,7 +56,6 @@ export class PiperTts implements TtsEngine {
     options: EngineLoadOptions,
   ): Promise<PiperTts> {
     throwIfAborted(options.signal);
-    const started = performance.now();
     let config: PiperVoiceConfig;
     try {
       config = JSON.parse(readFileSync(configPath, 'utf8')) as PiperVoiceConfig;
@@ -67,39 +67,9 @@ export class PiperTts implements TtsEngine {
         `Piper voice ${voiceId}: cannot read ${configPath} (${(err as Error).message})`,
       );
     }
-    const base: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    };
-    let device: Device = options.device;
-    let fallbackReason: string | undefined;
-    let session: ort.InferenceSession | undefined;
-    if (device === 'cuda') {
-      try {
-        session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] });
-      } catch (err) {
-        fallbackReason = `CUDA execution provider unavailable: ${(err as Error).message.split('\n')[0]}`;
-        options.logger.warn({ engine: 'piper', reason: fallbackReason }, 'TTS falls back to CPU');
-        device = 'cpu';
-      }
-    }
-    try {
-      session ??= await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
-    } catch (err) {
-      throw new VoiceError(
-        'engine_unavailable',
-        `Piper voice ${voiceId}: cannot load ${modelPath}: ${(err as Error).message}`,
-      );
-    }
+    const { session, info } = await createOrtSession(modelPath, 'piper', voiceId, options);
     const language = (config.language?.code ?? config.espeak.voice).slice(0, 2);
-    return new PiperTts(
-      session,
-      config,
-      loadedInfo('piper', voiceId, options, device, started, fallbackReason),
-      language,
-    );
+    return new PiperTts(session, config, info, language);
   }
 
   get sampleRate(): number {

@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import { VoiceError, throwIfAborted } from '../../errors.js';
-import { loadedInfo, type EngineInfo, type EngineLoadOptions } from '../types.js';
+import { createOrtSession } from '../onnx.js';
+import type { EngineInfo, EngineLoadOptions } from '../types.js';
 import { VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE, type VadEngine, type VadStream } from './types.js';
 
 const CONTEXT_SAMPLES = 64;
@@ -18,37 +19,7 @@ export class SileroVad implements VadEngine {
 
   static async load(modelPath: string, modelId: string, options: EngineLoadOptions): Promise<SileroVad> {
     throwIfAborted(options.signal);
-    const started = performance.now();
-    const base: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    };
-    let device = options.device;
-    let fallbackReason: string | undefined;
-    let session: ort.InferenceSession | undefined;
-    if (device === 'cuda') {
-      try {
-        session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] });
-      } catch (err) {
-        fallbackReason = `CUDA execution provider unavailable: ${(err as Error).message.split('\n')[0]}`;
-        options.logger.warn({ engine: 'silero-vad', reason: fallbackReason }, 'VAD falls back to CPU');
-        device = 'cpu';
-      }
-    }
-    try {
-      session ??= await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
-    } catch (err) {
-      throw new VoiceError(
-        'engine_unavailable',
-        `silero VAD: cannot load ${modelPath}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    const info = loadedInfo('silero-vad', modelId, options, device, started, fallbackReason);
+    const { session, info } = await createOrtSession(modelPath, 'silero-vad', modelId, options);
     return new SileroVad(session, info);
   }
 
