@@ -1,13 +1,14 @@
 /**
  * Engine benchmark (not a test): load times, VAD cost per frame, STT latency and real-time factor
- * on real 2–5 s French utterances; LLM load, time to first token and tokens/s. `npm run bench:engines`; MODELS_DIR and TESTAUDIO_DIR locate the
+ * on real 2–5 s French utterances; LLM load, time to first token and tokens/s; TTS time to first
+ * chunk and real-time factor per voice. `npm run bench:engines`; MODELS_DIR and TESTAUDIO_DIR locate the
  * shared assets (default ../shared/...). Writes the report to stdout and bench/reports/engines.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWav } from '../src/audio/wav.js';
 import { loadConfig, resolveThreads } from '../src/config.js';
-import { loadLlm } from '../src/engines/factory.js';
+import { loadLlm, loadTts } from '../src/engines/factory.js';
 import type { LlmEvent } from '../src/engines/llm/types.js';
 import { WhisperStt } from '../src/engines/stt/whisper.js';
 import { SileroVad } from '../src/engines/vad/silero.js';
@@ -117,6 +118,53 @@ out(
   `llm: ${PROMPTS.length} prompts, first token p50 ${fmt(percentile(ttft, 50))} ms, p95 ${fmt(percentile(ttft, 95))} ms; ${percentile(tps, 50).toFixed(1)} tokens/s p50, ${percentile(tps, 5).toFixed(1)} at p5 (slowest)`,
 );
 await llm.close();
+
+// TTS: time to first chunk and real-time factor per voice, two-sentence texts.
+const models = new ModelManager({ modelsDir: MODELS_DIR });
+const voices = [
+  ...(await models.list())
+    .filter((m) => m.model.engine === 'piper' && m.state === 'present')
+    .map((m) => m.model.id),
+  'espeak:fr',
+];
+const TEXTS: Record<string, string[]> = {
+  en: [
+    'Good morning. The kitchen lights are now on.',
+    'Your timer is set for ten minutes. I will remind you.',
+    'It is sunny today. The temperature is twenty degrees.',
+    'I did not understand. Could you say that again?',
+    'The front door is locked. Have a nice evening.',
+  ],
+  fr: [
+    'Bonjour. Les lumières de la cuisine sont allumées.',
+    'Votre minuteur est réglé sur dix minutes. Je vous préviendrai.',
+    'Il fait beau aujourd’hui. Il fait vingt degrés.',
+    'Je n’ai pas compris. Pouvez-vous répéter ?',
+    'La porte d’entrée est verrouillée. Bonne soirée.',
+  ],
+};
+for (const voice of voices) {
+  const tts = await loadTts(config, models, silentLogger, voice);
+  const texts = TEXTS[tts.language] ?? TEXTS.fr!;
+  for await (const _ of tts.synthesize('Warm-up.')) void _;
+  const first: number[] = [];
+  const rtfs: number[] = [];
+  for (const text of texts) {
+    const t0 = performance.now();
+    let seconds = 0;
+    let firstAt = 0;
+    for await (const c of tts.synthesize(text)) {
+      firstAt ||= performance.now() - t0;
+      seconds += c.samples.length / c.sampleRate;
+    }
+    first.push(firstAt);
+    rtfs.push((performance.now() - t0) / 1000 / seconds);
+  }
+  out(
+    `tts: ${tts.info.engine} ${tts.info.model} (load ${fmt(tts.info.loadMs)} ms): first chunk p50 ${fmt(percentile(first, 50))} ms, p95 ${fmt(percentile(first, 95))} ms; RTF p50 ${percentile(rtfs, 50).toFixed(3)}, p95 ${percentile(rtfs, 95).toFixed(3)}`,
+  );
+  await tts.close();
+}
 mkdirSync(new URL('reports', import.meta.url), { recursive: true });
 writeFileSync(new URL('reports/engines.md', import.meta.url), lines.join('\n') + '\n');
 process.exit(0);

@@ -124,6 +124,7 @@ describe('voice CLI', () => {
     expect(r.stdout).toMatch(
       /^llm\s+ready\s+llama\.cpp, model SmolLM2-135M-Instruct\.Q4_1, cpu, 1 thread\(s\), loaded in \d+ ms; auto: Ollama not usable \(no Ollama server answers at http:\/\/127\.0\.0\.1:9/m,
     );
+    expect(r.stdout).toMatch(/^tts\s+ready\s+espeak-ng, model fr, cpu, 1 thread\(s\), loaded in \d+ ms$/m);
   });
 
   it('doctor says why an engine is not ready, and falls back from CUDA with a warning', () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolveLlmThreads, resolveThreads } from '../config.js';
-import { loadLlm, loadStt, loadVad } from '../engines/factory.js';
+import { loadLlm, loadStt, loadTts, loadVad } from '../engines/factory.js';
 import { HOST_ADDON } from '../engines/stt/whisper-native.js';
 import type { EngineInfo } from '../engines/types.js';
 import { machineInfo } from '../metrics/machine.js';
@@ -55,6 +55,13 @@ export async function run(argv: string[]): Promise<number> {
           ? ctx.config.llm.openaiModel
           : ctx.config.llm.model;
     checks.push({ stage: 'llm', ready: false, model, why: (err as Error).message });
+  }
+  try {
+    const tts = await loadTts(ctx.config, ctx.models, ctx.logger);
+    checks.push({ stage: 'tts', ready: true, info: tts.info, model: tts.info.model });
+    await tts.close();
+  } catch (err) {
+    checks.push({ stage: 'tts', ready: false, model: ctx.config.tts.voice, why: (err as Error).message });
   }
   if (values.json) {
     process.stdout.write(
