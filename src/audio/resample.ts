@@ -3,15 +3,23 @@
  * input samples and returns the output samples they complete, so the same instance can sit in a
  * live audio path. Downsampling low-passes at the new Nyquist frequency, so 48 kHz speech does not
  * alias into the 16 kHz band the VAD and Whisper see.
+ *
+ * Output n sits at input position n·from/to. With the rates reduced to num/den, that position's
+ * fractional part takes only `den` values, so the filter taps are computed once per phase and kept
+ * (48→16 kHz: one phase; 22.05→16 kHz: 320), instead of per output sample.
  */
 export class Resampler {
   readonly ratio: number;
   private readonly cutoff: number;
   private readonly halfWidth: number;
-  private buffer = new Float32Array(0);
-  /** Position of the next output sample, in input samples, relative to buffer[0]. */
-  private position: number;
-  private readonly step: number;
+  private readonly num: number;
+  private readonly den: number;
+  private readonly taps = new Map<number, Float64Array>();
+  private buffer: Float32Array;
+  /** Outputs produced so far. */
+  private produced = 0;
+  /** Input samples dropped from the front of `buffer` (which starts with halfWidth zeros). */
+  private dropped = 0;
 
   constructor(
     readonly fromRate: number,
@@ -19,12 +27,13 @@ export class Resampler {
     zeroCrossings = 16,
   ) {
     this.ratio = toRate / fromRate;
-    this.step = fromRate / toRate;
+    const g = gcd(fromRate, toRate);
+    this.num = fromRate / g;
+    this.den = toRate / g;
     this.cutoff = Math.min(1, this.ratio) * 0.97;
     this.halfWidth = Math.ceil(zeroCrossings / this.cutoff);
-    // Start with halfWidth zeros of history so the first output sample is aligned with input 0.
+    // halfWidth zeros of history, so the first output sample is aligned with input 0.
     this.buffer = new Float32Array(this.halfWidth);
-    this.position = this.halfWidth;
   }
 
   push(input: Float32Array): Float32Array {
@@ -32,36 +41,48 @@ export class Resampler {
     const merged = new Float32Array(this.buffer.length + input.length);
     merged.set(this.buffer);
     merged.set(input, this.buffer.length);
+    const hw = this.halfWidth;
     const out: number[] = [];
-    while (this.position + this.halfWidth < merged.length) {
-      out.push(this.sampleAt(merged, this.position));
-      this.position += this.step;
+    for (;;) {
+      const whole = this.produced * this.num;
+      const center = Math.floor(whole / this.den) + hw - this.dropped;
+      if (center + hw >= merged.length) break;
+      const taps = this.phaseTaps(whole % this.den);
+      let acc = 0;
+      for (let j = 0, k = center - hw + 1; j < taps.length; j++, k++) acc += merged[k]! * taps[j]!;
+      out.push(acc);
+      this.produced++;
     }
-    const keepFrom = Math.max(0, Math.floor(this.position) - this.halfWidth);
+    const next = Math.floor((this.produced * this.num) / this.den) + hw - this.dropped;
+    const keepFrom = Math.max(0, next - hw);
     this.buffer = merged.slice(keepFrom);
-    this.position -= keepFrom;
+    this.dropped += keepFrom;
     return Float32Array.from(out);
   }
 
   /** Flushes the tail (pads with silence) and resets the stream. */
   flush(): Float32Array {
     if (this.fromRate === this.toRate) return new Float32Array(0);
-    const pending = this.buffer.length - this.position;
+    const position = (this.produced * this.num) / this.den + this.halfWidth - this.dropped;
+    const pending = this.buffer.length - position;
     const tail = this.push(new Float32Array(this.halfWidth + 1));
     const wanted = Math.max(0, Math.round(pending * this.ratio));
     this.buffer = new Float32Array(this.halfWidth);
-    this.position = this.halfWidth;
+    this.produced = 0;
+    this.dropped = 0;
     return tail.subarray(0, Math.min(tail.length, wanted));
   }
 
-  private sampleAt(x: Float32Array, t: number): number {
-    const center = Math.floor(t);
-    let acc = 0;
-    for (let k = center - this.halfWidth + 1; k <= center + this.halfWidth; k++) {
-      const d = t - k;
-      acc += x[k]! * this.kernel(d);
+  /** Taps for inputs center-hw+1 … center+hw when the output lies `phase/den` past `center`. */
+  private phaseTaps(phase: number): Float64Array {
+    let taps = this.taps.get(phase);
+    if (!taps) {
+      const frac = phase / this.den;
+      taps = new Float64Array(2 * this.halfWidth);
+      for (let j = 0; j < taps.length; j++) taps[j] = this.kernel(frac - (j - this.halfWidth + 1));
+      this.taps.set(phase, taps);
     }
-    return acc;
+    return taps;
   }
 
   private kernel(d: number): number {
@@ -71,6 +92,11 @@ export class Resampler {
     const blackman = 0.42 - 0.5 * Math.cos(2 * Math.PI * w) + 0.08 * Math.cos(4 * Math.PI * w);
     return this.cutoff * sinc * blackman;
   }
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }
 
 /** Resamples a whole buffer. */
