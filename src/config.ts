@@ -21,6 +21,8 @@ const threads = (doc: string) =>
     .default(0)
     .describe(`${doc} 0 = one per core, at most 8 (ggml engines oversubscribe small machines otherwise).`);
 
+const timeoutMs = (doc: string) => z.number().int().min(100).max(600_000).default(30_000).describe(doc);
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -113,13 +115,7 @@ export const configSchema = z.strictObject({
         .describe(
           'Encoder context: `auto` sizes it to the utterance (see README, measured), `full` always encodes 30 s, a number fixes it (1500 = 30 s).',
         ),
-      timeoutMs: z
-        .number()
-        .int()
-        .min(100)
-        .max(600_000)
-        .default(30_000)
-        .describe('A transcription running longer than this is aborted.'),
+      timeoutMs: timeoutMs('A transcription running longer than this is aborted.'),
     })
     .prefault({}),
   llm: z
@@ -181,13 +177,7 @@ export const configSchema = z.strictObject({
         .string()
         .default('')
         .describe('API key for the OpenAI-compatible API (also `OPENAI_API_KEY`); never logged.'),
-      timeoutMs: z
-        .number()
-        .int()
-        .min(100)
-        .max(600_000)
-        .default(30_000)
-        .describe('Start-up checks and a request that sends nothing for this long are aborted.'),
+      timeoutMs: timeoutMs('Start-up checks and a request that sends nothing for this long are aborted.'),
     })
     .prefault({}),
   tts: z

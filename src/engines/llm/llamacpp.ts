@@ -10,6 +10,7 @@ import {
 import { VoiceError, throwIfAborted } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { loadedInfo, type Device, type EngineInfo, type EngineLoadOptions } from '../types.js';
+import { SerialQueue } from '../serial.js';
 import { LlmEventQueue } from './stream.js';
 import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from './types.js';
 
@@ -27,7 +28,7 @@ export interface LlamaCppOptions extends EngineLoadOptions {
  * already in the sequence, so a session's earlier turns are not evaluated again.
  */
 export class LlamaCppLlm implements LlmEngine {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly jobs = new SerialQueue();
 
   private constructor(
     private readonly llama: Llama,
@@ -92,7 +93,7 @@ export class LlamaCppLlm implements LlmEngine {
     const history: ChatHistoryItem[] = [...toHistory(messages), { type: 'model', response: [] }];
     const queue = new LlmEventQueue();
     const signal = options.signal;
-    const run = this.queue.then(async () => {
+    const run = this.jobs.run(async () => {
       if (signal?.aborted) {
         queue.end('aborted');
         return;
@@ -113,7 +114,6 @@ export class LlamaCppLlm implements LlmEngine {
         completionTokens,
       });
     });
-    this.queue = run.catch(() => undefined);
     run.catch((err: unknown) => {
       if (signal?.aborted) queue.end('aborted');
       else
@@ -125,7 +125,7 @@ export class LlamaCppLlm implements LlmEngine {
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    await this.jobs.drain();
     this.chatter.dispose();
     await this.context.dispose();
     await this.model.dispose();

@@ -3,6 +3,7 @@ import { float32ToInt16, activeLevelDbfs } from '../../audio/pcm.js';
 import { resample } from '../../audio/resample.js';
 import { VoiceError, abortReason, throwIfAborted } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { SerialQueue } from '../serial.js';
 import { loadedInfo, type EngineInfo, type EngineLoadOptions } from '../types.js';
 import { detectSpeech } from '../vad/segmenter.js';
 import type { SegmenterOptions, VadEngine } from '../vad/types.js';
@@ -56,7 +57,7 @@ export function resolveAudioCtx(setting: AudioCtxSetting, durationSec: number): 
  * once; the next job waits for the native side to settle.
  */
 export class WhisperStt implements SttEngine {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly jobs = new SerialQueue();
   private closed = false;
 
   private constructor(
@@ -165,7 +166,7 @@ export class WhisperStt implements SttEngine {
     signal: AbortSignal,
   ): Promise<{ result: string; language?: string; segments: { text: string; t0: number; t1: number }[] }> {
     const pcm = float32ToInt16(samples);
-    const run = this.queue.then(() => {
+    const run = this.jobs.run(() => {
       throwIfAborted(signal);
       const job = this.ctx.transcribeData(pcm.buffer as ArrayBuffer, {
         language: params.language,
@@ -176,7 +177,6 @@ export class WhisperStt implements SttEngine {
       signal.addEventListener('abort', onAbort, { once: true });
       return job.promise.finally(() => signal.removeEventListener('abort', onAbort));
     });
-    this.queue = run.catch(() => undefined);
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(abortReason(signal));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -204,7 +204,7 @@ export class WhisperStt implements SttEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue;
+    await this.jobs.drain();
     await this.ctx.release();
   }
 }

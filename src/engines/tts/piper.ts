@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { VoiceError, throwIfAborted } from '../../errors.js';
 import { createOrtSession } from '../onnx.js';
+import { SerialQueue } from '../serial.js';
 import type { EngineInfo, EngineLoadOptions } from '../types.js';
 import { phonemize } from './phonemize.js';
 import { splitSentences } from './text/clauses.js';
@@ -40,7 +41,8 @@ export function phonemeIds(phonemes: string, map: Record<string, number[]>): num
  * Noise, length and noise_w scales come from the voice config; `rate` divides the length scale.
  */
 export class PiperTts implements TtsEngine {
-  private queue: Promise<unknown> = Promise.resolve();
+  /** One inference at a time per voice: concurrent calls would share (and fight over) the threads. */
+  private readonly jobs = new SerialQueue();
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -80,7 +82,7 @@ export class PiperTts implements TtsEngine {
     const sentences = splitSentences(normalizeText(text, this.language));
     for (const sentence of sentences) {
       throwIfAborted(options.signal);
-      const samples = await this.exclusive(() => this.infer(sentence, options));
+      const samples = await this.jobs.run(() => this.infer(sentence, options));
       throwIfAborted(options.signal);
       yield { samples, sampleRate: this.sampleRate, text: sentence };
     }
@@ -109,15 +111,8 @@ export class PiperTts implements TtsEngine {
     return Float32Array.from(audio, (x) => Math.max(-1, Math.min(1, x)));
   }
 
-  /** One inference at a time per voice: concurrent calls would share (and fight over) the threads. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   async close(): Promise<void> {
-    await this.queue;
+    await this.jobs.drain();
     await this.session.release();
   }
 }
