@@ -2,8 +2,9 @@ import { createInterface } from 'node:readline';
 import { loadLlm } from '../engines/factory.js';
 import type { ChatMessage } from '../engines/llm/types.js';
 import { createContext, parse } from './context.js';
+import { USAGE } from './usage.js';
 
-export const usage = 'voice chat [--system TEXT]';
+export const usage = USAGE.chat;
 
 const DEFAULT_SYSTEM =
   'Tu es un assistant vocal serviable. Réponds brièvement, en français sauf si on te parle une autre langue.';

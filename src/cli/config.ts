@@ -1,7 +1,8 @@
 import { configMarkdown } from '../config.js';
 import { createContext, parse } from './context.js';
+import { USAGE } from './usage.js';
 
-export const usage = 'voice config [--markdown]';
+export const usage = USAGE.config;
 
 /** Prints the effective configuration (JSON), or the documentation table of every field. */
 export function run(argv: string[]): Promise<number> {

@@ -5,8 +5,9 @@ import { HOST_ADDON } from '../engines/stt/whisper-native.js';
 import type { EngineInfo } from '../engines/types.js';
 import { machineInfo } from '../metrics/machine.js';
 import { createContext, parse } from './context.js';
+import { USAGE } from './usage.js';
 
-export const usage = 'voice doctor [--json]';
+export const usage = USAGE.doctor;
 
 interface Check {
   stage: string;

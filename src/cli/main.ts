@@ -1,6 +1,7 @@
 import { ConfigError } from '../config.js';
 import { VoiceError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { USAGE } from './usage.js';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
@@ -15,15 +16,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   config: () => import('./config.js'),
 };
 
-async function usage(): Promise<string> {
-  const lines = await Promise.all(Object.values(COMMANDS).map(async (load) => `  ${(await load()).usage}`));
+function usage(): string {
+  const lines = Object.values(USAGE).map((u) => `  ${u}`);
   return `voice ${VERSION}: self-hosted real-time voice assistant\n\nusage:\n${lines.join('\n')}\n\nevery command also takes --config FILE, --models-dir DIR, --log-level LEVEL\n`;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(await usage());
+    process.stdout.write(usage());
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {

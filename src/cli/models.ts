@@ -1,8 +1,9 @@
 import { VoiceError } from '../errors.js';
 import type { Progress } from '../models/manager.js';
 import { createContext, parse } from './context.js';
+import { USAGE } from './usage.js';
 
-export const usage = 'voice models list | fetch ID... | import DIR';
+export const usage = USAGE.models;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {}, usage);

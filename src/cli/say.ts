@@ -5,8 +5,9 @@ import { encodeWav } from '../audio/wav.js';
 import { loadTts } from '../engines/factory.js';
 import { VoiceError } from '../errors.js';
 import { createContext, number, parse } from './context.js';
+import { USAGE } from './usage.js';
 
-export const usage = 'voice say "TEXT" -o OUT.wav [--voice ID|espeak:LANG] [--rate R]';
+export const usage = USAGE.say;
 
 /** Synthesizes text to a WAV file (plays nothing). */
 export async function run(argv: string[]): Promise<number> {

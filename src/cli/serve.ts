@@ -1,7 +1,8 @@
 import { buildServer } from '../server.js';
 import { createContext, number, parse } from './context.js';
+import { USAGE } from './usage.js';
 
-export const usage = 'voice serve [--host 127.0.0.1] [--port 8080] [--config FILE]';
+export const usage = USAGE.serve;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { host: { type: 'string' }, port: { type: 'string' } }, usage);

@@ -2,8 +2,9 @@ import { readWav } from '../audio/wav.js';
 import { loadStt, loadVad } from '../engines/factory.js';
 import { VoiceError } from '../errors.js';
 import { createContext, parse } from './context.js';
+import { USAGE } from './usage.js';
 
-export const usage = 'voice transcribe FILE.wav [--language fr|en|auto|...] [--json]';
+export const usage = USAGE.transcribe;
 
 /** Prints the transcript of a WAV (8–48 kHz, mono or stereo) on stdout, and nothing else. */
 export async function run(argv: string[]): Promise<number> {

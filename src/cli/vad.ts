@@ -4,8 +4,9 @@ import { detectSpeech } from '../engines/vad/segmenter.js';
 import { resample } from '../audio/resample.js';
 import { VoiceError } from '../errors.js';
 import { createContext, number, parse } from './context.js';
+import { USAGE } from './usage.js';
 
-export const usage = 'voice vad FILE.wav [--threshold 0.5] [--min-silence-ms 500] [--min-speech-ms 250]';
+export const usage = USAGE.vad;
 
 /** One line per speech segment: start and end in seconds. */
 export async function run(argv: string[]): Promise<number> {
