@@ -26,6 +26,11 @@ const timeoutMs = (doc: string) => z.number().int().min(100).max(600_000).defaul
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
+      tlsCert: z
+        .string()
+        .default('')
+        .describe('PEM certificate file: serve HTTPS and WSS when set with `server.tlsKey`.'),
+      tlsKey: z.string().default('').describe('PEM private key file of `server.tlsCert`.'),
       host: z
         .string()
         .min(1)
@@ -193,6 +198,128 @@ export const configSchema = z.strictObject({
       threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime threads for Piper.'),
     })
     .prefault({}),
+  realtime: z
+    .strictObject({
+      instructions: z
+        .string()
+        .default(
+          'Tu es un assistant vocal. Réponds en français, en une à trois phrases courtes, sans listes ni mise en forme.',
+        )
+        .describe('System instructions of a new session (a client changes them with `session.update`).'),
+      maxSessions: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(16)
+        .describe('Concurrent real-time sessions; more are refused with `session_limit_reached`.'),
+      maxFrameBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024)
+        .describe(
+          'Largest WebSocket message accepted; a larger one gets `frame_too_large` (the session stays open).',
+        ),
+      maxMessagesPerSec: z
+        .number()
+        .int()
+        .min(1)
+        .max(100_000)
+        .default(200)
+        .describe('Messages per second per session above which messages are refused with `rate_limited`.'),
+      maxBufferedAudioSec: z
+        .number()
+        .int()
+        .min(1)
+        .max(3600)
+        .default(120)
+        .describe(
+          'Uncommitted input audio kept at most; older audio is dropped with `input_audio_buffer_full`.',
+        ),
+      idleTimeoutMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(86_400_000)
+        .default(300_000)
+        .describe(
+          'A session that receives nothing for this long is closed (code 1000, after an `idle_timeout` error).',
+        ),
+      pingIntervalMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(600_000)
+        .default(20_000)
+        .describe('WebSocket ping interval; a client that misses two pongs is disconnected.'),
+      audioLeadMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(200)
+        .describe(
+          'How far ahead of real time answer audio is sent (what a barge-in may leave queued at the client).',
+        ),
+      audioChunkMs: z
+        .number()
+        .int()
+        .min(10)
+        .max(1000)
+        .default(40)
+        .describe('Duration of each audio delta sent.'),
+      firstClauseMinChars: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .default(40)
+        .describe(
+          'The first chunk sent to TTS may end at a comma once it is this long (0 = whole sentences only).',
+        ),
+      sttTimeoutMs: timeoutMs('Transcription of a turn taking longer ends the response as failed.'),
+      firstTokenTimeoutMs: timeoutMs(
+        'No first LLM token within this ends the response as failed (also the longest gap between tokens).',
+      ),
+      ttsTimeoutMs: timeoutMs('Synthesis of one sentence taking longer ends the response as failed.'),
+      fillers: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Play a short pre-synthesized phrase the moment a turn ends while the answer is not ready.',
+        ),
+      fillerDelayMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(0)
+        .describe('How long after the turn ends answer audio may be awaited before a filler starts.'),
+      fillerPhrases: z
+        .record(z.string().regex(/^[a-z]{2,3}$/), z.array(z.string().min(1).max(200)).min(1).max(32))
+        .default({
+          fr: [
+            'Hum, laissez-moi regarder…',
+            'Très bien, je note…',
+            "Un instant s'il vous plaît…",
+            'Laissez-moi voir ça…',
+          ],
+          en: ['Hmm, let me check…', 'All right, noted…', 'One moment please…', 'Let me see…'],
+        })
+        .describe(
+          'Filler phrases per language (JSON object in the environment), synthesized once per voice at start-up.',
+        ),
+      sentenceCacheSize: z
+        .number()
+        .int()
+        .min(0)
+        .max(100_000)
+        .default(256)
+        .describe('Synthesized sentences kept in memory (voice + text); 0 disables the cache.'),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -269,6 +396,7 @@ function acceptedValues(schema: z.ZodType): string {
     return `${isInt ? 'an integer' : 'a number'}${minValue !== null && Number.isFinite(minValue) ? ` >= ${minValue}` : ''}${maxValue !== null && Number.isFinite(maxValue) ? ` <= ${maxValue}` : ''}`;
   }
   if (inner instanceof z.ZodBoolean) return 'true or false';
+  if (inner instanceof z.ZodRecord) return 'a JSON object';
   if (inner instanceof z.ZodString)
     return inner.minLength ? 'a non-empty string' : 'a string (empty = unset)';
   return 'a value';
@@ -289,6 +417,13 @@ function fromEnvString(schema: z.ZodType, raw: string): unknown {
   const numeric =
     inner instanceof z.ZodNumber || (inner instanceof z.ZodUnion && /^-?\d+(\.\d+)?$/.test(raw));
   if (numeric && raw.trim() !== '' && !Number.isNaN(Number(raw))) return Number(raw);
+  if (inner instanceof z.ZodRecord) {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      return raw;
+    }
+  }
   if (inner instanceof z.ZodBoolean)
     return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
   return raw;

@@ -17,6 +17,21 @@ export const ERROR_CODES = {
   aborted: 'The operation was cancelled.',
   timeout: 'The operation took longer than its time limit.',
   invalid_argument: 'A command-line argument or request field is invalid.',
+  // Real-time sessions (WebSocket). Codes the OpenAI Realtime API also uses keep its names.
+  invalid_json: 'A message is not valid JSON.',
+  invalid_event: 'An event is missing a field or has a field of the wrong type.',
+  unknown_event: 'The event type is not one this server handles.',
+  frame_too_large: 'A WebSocket message is larger than the frame limit.',
+  rate_limited: 'Too many messages or requests in a short time.',
+  session_limit_reached: 'The server already serves its maximum number of sessions.',
+  idle_timeout: 'The session received nothing for longer than the idle timeout.',
+  input_audio_buffer_commit_empty: 'The input audio buffer holds too little audio to commit.',
+  input_audio_buffer_full: 'The input audio buffer reached its size limit; older audio was dropped.',
+  conversation_already_has_active_response: 'A response is already in progress.',
+  response_cancel_not_active: 'There is no response in progress to cancel.',
+  item_not_found: 'No conversation item has this id.',
+  item_not_truncatable: 'Only assistant audio items can be truncated, up to the audio sent.',
+  binary_audio_disabled: 'Binary audio frames were sent but the session did not enable them.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

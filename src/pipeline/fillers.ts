@@ -1,0 +1,60 @@
+import type { Logger } from '../log.js';
+import type { TtsEngine } from '../engines/tts/types.js';
+import type { CachedAudio } from './sentence-cache.js';
+
+export interface Filler extends CachedAudio {
+  text: string;
+}
+
+/**
+ * Short phrases that mask the wait for the answer ("Hum, laissez-moi regarder…"), synthesized once
+ * per voice at start-up and kept in memory, so one can start the instant a turn ends.
+ */
+export class FillerBank {
+  private readonly byVoice = new Map<string, Filler[]>();
+  private readonly last = new Map<string, number>();
+  played = 0;
+
+  /** Synthesizes the phrases of each voice's language (falls back to French, then English). */
+  static async build(
+    voices: Map<string, TtsEngine>,
+    phrases: Record<string, string[]>,
+    logger: Logger,
+  ): Promise<FillerBank> {
+    const bank = new FillerBank();
+    for (const [id, tts] of voices) {
+      const list = phrases[tts.language] ?? phrases.fr ?? phrases.en ?? [];
+      const fillers: Filler[] = [];
+      for (const text of list) {
+        const parts: Float32Array[] = [];
+        let sampleRate = 0;
+        for await (const chunk of tts.synthesize(text)) {
+          parts.push(chunk.samples);
+          sampleRate = chunk.sampleRate;
+        }
+        if (parts.length === 0) continue;
+        const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+        let o = 0;
+        for (const p of parts) {
+          samples.set(p, o);
+          o += p.length;
+        }
+        fillers.push({ text, samples, sampleRate });
+      }
+      bank.byVoice.set(id, fillers);
+      logger.debug({ voice: id, fillers: fillers.length }, 'fillers synthesized');
+    }
+    return bank;
+  }
+
+  /** A filler of the voice, never the same one twice in a row; undefined when it has none. */
+  pick(voice: string): Filler | undefined {
+    const list = this.byVoice.get(voice);
+    if (!list || list.length === 0) return undefined;
+    const previous = this.last.get(voice) ?? -1;
+    let index = Math.floor(Math.random() * list.length);
+    if (list.length > 1 && index === previous) index = (index + 1) % list.length;
+    this.last.set(voice, index);
+    return list[index];
+  }
+}

@@ -1,0 +1,176 @@
+import { ClientEventError } from '../protocol/client-events.js';
+import { newId, type Dialect } from '../protocol/server-events.js';
+import type { ChatMessage } from '../engines/llm/types.js';
+
+/** A stretch of an assistant item's audio; `text` is empty for a filler (heard, not part of the answer). */
+export interface SpokenSpan {
+  text: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface ConversationItem {
+  id: string;
+  role: 'user' | 'assistant' | 'system';
+  status: 'in_progress' | 'completed' | 'incomplete';
+  /** Audio items carry a transcript; text items their text. */
+  modality: 'audio' | 'text';
+  text: string;
+  /** Assistant audio: what was sent, span by span, on the item's audio timeline. */
+  spans: SpokenSpan[];
+  audioMs: number;
+}
+
+/** Items the LLM sees at most (older ones are left out of the prompt, not deleted). */
+const PROMPT_ITEMS = 40;
+
+/** The history of one session, as the client sees it and as the LLM is prompted with it. */
+export class Conversation {
+  private readonly items: ConversationItem[] = [];
+
+  add(
+    role: ConversationItem['role'],
+    modality: ConversationItem['modality'],
+    text = '',
+    options: { id?: string; previousItemId?: string | null; status?: ConversationItem['status'] } = {},
+  ): { item: ConversationItem; previousItemId: string | null } {
+    const id = options.id ?? newId('item');
+    if (this.items.some((i) => i.id === id))
+      throw new ClientEventError(
+        'invalid_event',
+        `an item with id ${id} already exists`,
+        undefined,
+        'item.id',
+      );
+    let index = this.items.length;
+    if (options.previousItemId === null) index = 0;
+    else if (options.previousItemId !== undefined) {
+      const at = this.items.findIndex((i) => i.id === options.previousItemId);
+      if (at < 0)
+        throw new ClientEventError(
+          'item_not_found',
+          `previous_item_id ${options.previousItemId} is not in the conversation`,
+          undefined,
+          'previous_item_id',
+        );
+      index = at + 1;
+    }
+    const item: ConversationItem = {
+      id,
+      role,
+      status: options.status ?? 'completed',
+      modality,
+      text,
+      spans: [],
+      audioMs: 0,
+    };
+    this.items.splice(index, 0, item);
+    return { item, previousItemId: this.items[index - 1]?.id ?? null };
+  }
+
+  get(id: string): ConversationItem {
+    const item = this.items.find((i) => i.id === id);
+    if (!item)
+      throw new ClientEventError(
+        'item_not_found',
+        `no item with id ${id.slice(0, 80)}`,
+        undefined,
+        'item_id',
+      );
+    return item;
+  }
+
+  delete(id: string): void {
+    this.items.splice(this.items.indexOf(this.get(id)), 1);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  all(): readonly ConversationItem[] {
+    return this.items;
+  }
+
+  /**
+   * Keeps only the first `audioEndMs` of an assistant item's audio: the text becomes what the user
+   * heard (whole spans, then the heard share of the words of the span cut through).
+   */
+  truncate(id: string, audioEndMs: number): ConversationItem {
+    const item = this.get(id);
+    if (item.role !== 'assistant' || item.modality !== 'audio')
+      throw new ClientEventError(
+        'item_not_truncatable',
+        `item ${id} is not assistant audio`,
+        undefined,
+        'item_id',
+      );
+    if (audioEndMs > item.audioMs + 1)
+      throw new ClientEventError(
+        'item_not_truncatable',
+        `audio_end_ms ${audioEndMs} is beyond the ${Math.round(item.audioMs)} ms of audio sent`,
+        undefined,
+        'audio_end_ms',
+      );
+    item.spans = item.spans
+      .filter((s) => s.startMs < audioEndMs)
+      .map((s) =>
+        s.endMs <= audioEndMs ? s : { ...s, text: heardText([s], audioEndMs), endMs: audioEndMs },
+      );
+    item.text = item.spans
+      .map((s) => s.text)
+      .filter((t) => t !== '')
+      .join(' ');
+    item.audioMs = Math.min(item.audioMs, audioEndMs);
+    item.status = 'incomplete';
+    return item;
+  }
+
+  /** The prompt: system instructions, then the latest items with text. */
+  messages(instructions: string): ChatMessage[] {
+    const history = this.items
+      .filter((i) => i.text.trim() !== '')
+      .slice(-PROMPT_ITEMS)
+      .map((i) => ({ role: i.role, content: i.text }));
+    return instructions ? [{ role: 'system', content: instructions }, ...history] : history;
+  }
+}
+
+export function heardText(spans: SpokenSpan[], audioEndMs: number): string {
+  const parts: string[] = [];
+  for (const s of spans) {
+    if (s.text === '' || s.startMs >= audioEndMs) continue;
+    if (s.endMs <= audioEndMs) parts.push(s.text);
+    else {
+      const words = s.text.split(/\s+/);
+      const share = (audioEndMs - s.startMs) / (s.endMs - s.startMs);
+      const kept = words.slice(0, Math.floor(words.length * share));
+      if (kept.length > 0) parts.push(`${kept.join(' ')}…`);
+    }
+  }
+  return parts.join(' ');
+}
+
+/** An item as the protocol shows it. */
+export function renderItem(item: ConversationItem, dialect: Dialect) {
+  const ga = dialect === 'ga';
+  let content;
+  if (item.role === 'assistant')
+    content =
+      item.modality === 'audio'
+        ? [{ type: ga ? 'output_audio' : 'audio', transcript: item.text }]
+        : [{ type: ga ? 'output_text' : 'text', text: item.text }];
+  else
+    content =
+      item.modality === 'audio'
+        ? [{ type: 'input_audio', transcript: item.text || null }]
+        : [{ type: 'input_text', text: item.text }];
+  return {
+    id: item.id,
+    object: 'realtime.item',
+    type: 'message',
+    role: item.role,
+    status: item.status,
+    content,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The uncommitted input audio of a session, decoded, at the wire rate. Positions are absolute
+ * sample indexes since the session's audio began (the VAD reports them that way), so a segment
+ * can be cut out after older audio was dropped.
+ */
+export class InputAudioBuffer {
+  private chunks: Float32Array[] = [];
+  private length = 0;
+  /** Absolute index of the first sample still held. */
+  private base = 0;
+
+  constructor(
+    readonly rate: number,
+    private readonly maxSamples: number,
+  ) {}
+
+  /** Appends; returns how many old samples were dropped to stay under the limit. */
+  append(samples: Float32Array): number {
+    this.chunks.push(samples);
+    this.length += samples.length;
+    const over = this.length - this.maxSamples;
+    if (over > 0) this.dropBefore(this.base + over);
+    return Math.max(0, over);
+  }
+
+  /** Absolute index one past the last sample appended. */
+  get end(): number {
+    return this.base + this.length;
+  }
+
+  get durationMs(): number {
+    return (this.length * 1000) / this.rate;
+  }
+
+  /** The samples in [from, to) (clamped to what is held), then drops everything before `to`. */
+  take(from = this.base, to = this.end): Float32Array {
+    const start = Math.max(from, this.base) - this.base;
+    const stop = Math.min(to, this.end) - this.base;
+    const all = this.flatten();
+    const out = all.slice(start, Math.max(start, stop));
+    this.dropBefore(Math.max(this.base, Math.min(to, this.end)));
+    return out;
+  }
+
+  clear(): void {
+    this.dropBefore(this.end);
+  }
+
+  /** Samples held. */
+  get held(): number {
+    return this.length;
+  }
+
+  /** Forgets the samples before an absolute index. */
+  discardBefore(absolute: number): void {
+    this.dropBefore(Math.min(absolute, this.end));
+  }
+
+  private flatten(): Float32Array {
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const all = new Float32Array(this.length);
+    let o = 0;
+    for (const c of this.chunks) {
+      all.set(c, o);
+      o += c.length;
+    }
+    this.chunks = [all];
+    return all;
+  }
+
+  private dropBefore(absolute: number) {
+    // Copies what is kept: callers drop in large steps (see RealtimeSession.trimIdleAudio).
+    const n = absolute - this.base;
+    if (n <= 0) return;
+    const all = this.flatten();
+    const rest = all.subarray(n);
+    this.chunks = rest.length > 0 ? [rest.slice()] : [];
+    this.length = rest.length;
+    this.base = absolute;
+  }
+}

@@ -1,0 +1,427 @@
+import type { Audio } from '../audio/wav.js';
+import type { Config } from '../config.js';
+import { abortReason, isAbortError, VoiceError, type ErrorCode } from '../errors.js';
+import type { LlmEngine, LlmUsage } from '../engines/llm/types.js';
+import type { SttEngine } from '../engines/stt/types.js';
+import type { TtsEngine } from '../engines/tts/types.js';
+import type { Logger } from '../log.js';
+import { abortable, raceAbort } from '../pipeline/abortable.js';
+import { AsyncQueue } from '../pipeline/async-queue.js';
+import type { FillerBank } from '../pipeline/fillers.js';
+import { SentenceCache, type CachedAudio } from '../pipeline/sentence-cache.js';
+import { SentenceSplitter } from '../pipeline/sentence-splitter.js';
+import { StageTimer } from '../pipeline/stage-timer.js';
+import type { TurnTimeline } from '../pipeline/timing.js';
+import { WireEncoder, wireBytesPerSecond } from '../protocol/audio-format.js';
+import { newId } from '../protocol/server-events.js';
+import type { SessionSettings } from '../protocol/session-settings.js';
+import { PacedAudioOut } from './audio-out.js';
+import { renderItem, type Conversation, type ConversationItem } from './conversation.js';
+
+export type ResponseStatus = 'completed' | 'cancelled' | 'failed';
+
+export interface ResponseEngines {
+  stt: SttEngine;
+  llm: LlmEngine;
+  tts: TtsEngine;
+}
+
+export interface ResponseContext {
+  engines: ResponseEngines;
+  fillers: FillerBank | undefined;
+  cache: SentenceCache;
+  settings: SessionSettings;
+  realtime: Config['realtime'];
+  conversation: Conversation;
+  logger: Logger;
+  /** Sends a server event (the session names it in the client's dialect). */
+  emit: (type: string, fields: Record<string, unknown>) => void;
+  /** Sends one chunk of output audio (a base64 delta, or a binary frame). */
+  sendAudio: (chunk: Uint8Array, responseId: string, itemId: string) => void;
+  onFirstAudio: () => void;
+}
+
+export interface ResponseRequest {
+  timeline: TurnTimeline;
+  /** The user's audio item still to transcribe (a turn that just ended), with its audio. */
+  transcribe?: { item: ConversationItem; audio: Audio; speechKnown: boolean };
+  instructions?: string;
+  modalities?: ('audio' | 'text')[];
+  maxOutputTokens?: number | 'inf';
+}
+
+export interface ResponseResult {
+  status: ResponseStatus;
+  reason?: string;
+  error?: VoiceError;
+}
+
+/**
+ * One response, from the end of a turn to `response.done`: STT → LLM stream → sentences → TTS
+ * → paced audio, with transcript deltas sent alongside their audio. `cancel()` stops every stage
+ * at once; the assistant item then keeps only what the client is estimated to have played.
+ */
+export class Response {
+  readonly id = newId('resp');
+  private readonly controller = new AbortController();
+  private readonly item: ConversationItem;
+  private readonly audioOut: PacedAudioOut | undefined;
+  private readonly modalities: ('audio' | 'text')[];
+  private usage: LlmUsage = { promptTokens: 0, completionTokens: 0 };
+  private answerAudioQueued = false;
+  private cancelReason: string | undefined;
+  private heardMs: number | undefined;
+  private fillerTimer: NodeJS.Timeout | undefined;
+  readonly done: Promise<ResponseResult>;
+
+  constructor(
+    private readonly ctx: ResponseContext,
+    private readonly request: ResponseRequest,
+  ) {
+    this.modalities = request.modalities ?? ctx.settings.outputModalities;
+    const audio = this.modalities.includes('audio');
+    this.item = ctx.conversation.add('assistant', audio ? 'audio' : 'text', '', {
+      status: 'in_progress',
+    }).item;
+    if (audio) {
+      const format = ctx.settings.outputFormat;
+      this.audioOut = new PacedAudioOut({
+        bytesPerSec: wireBytesPerSecond(format),
+        bytesPerSample: format.type === 'audio/pcm' ? 2 : 1,
+        chunkMs: ctx.realtime.audioChunkMs,
+        leadMs: ctx.realtime.audioLeadMs,
+        send: (chunk) => ctx.sendAudio(chunk, this.id, this.item.id),
+      });
+    }
+    request.timeline.mark('response_created');
+    this.done = this.run();
+  }
+
+  get itemId(): string {
+    return this.item.id;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /**
+   * Stops everything now; `done` resolves with status `cancelled`. The item keeps the audio the
+   * client says it played (`audioEndMs`, from a truncate), else the estimate of the pacer.
+   */
+  cancel(reason: string, audioEndMs?: number): void {
+    if (this.controller.signal.aborted) return;
+    this.cancelReason = reason;
+    this.heardMs = audioEndMs;
+    this.controller.abort(new VoiceError('aborted', `response cancelled (${reason})`));
+    this.audioOut?.stop();
+  }
+
+  /** Estimated milliseconds of this response's audio the client has played. */
+  playedMs(): number {
+    return this.audioOut?.playedMs() ?? 0;
+  }
+
+  private async run(): Promise<ResponseResult> {
+    const { ctx } = this;
+    const responseShape = (status: string, extra: Record<string, unknown> = {}) => ({
+      id: this.id,
+      object: 'realtime.response',
+      status,
+      output_modalities: this.modalities,
+      ...extra,
+    });
+    ctx.emit('response.created', { response: responseShape('in_progress', { output: [] }) });
+    ctx.emit('response.output_item.added', {
+      response_id: this.id,
+      output_index: 0,
+      item: renderItem(this.item, 'ga'),
+    });
+    ctx.emit('conversation.item.created', { previous_item_id: null, item: renderItem(this.item, 'ga') });
+    ctx.emit('response.content_part.added', {
+      response_id: this.id,
+      item_id: this.item.id,
+      output_index: 0,
+      content_index: 0,
+      part: this.audioOut ? { type: 'audio', transcript: '' } : { type: 'text', text: '' },
+    });
+    let result: ResponseResult;
+    try {
+      this.scheduleFiller();
+      const text = await this.transcribe();
+      if (text === '') result = { status: 'cancelled', reason: 'no_speech' };
+      else {
+        await this.answer();
+        await this.audioOut?.drained();
+        if (this.controller.signal.aborted) throw abortReason(this.controller.signal);
+        result = { status: 'completed' };
+      }
+    } catch (err) {
+      if (this.cancelReason !== undefined && isAbortError(err))
+        result = { status: 'cancelled', reason: this.cancelReason };
+      else {
+        const error =
+          err instanceof VoiceError
+            ? err
+            : new VoiceError('engine_failed', (err as Error).message, { cause: err });
+        result = { status: 'failed', error };
+        this.controller.abort(error);
+        this.audioOut?.stop();
+      }
+    }
+    this.finish(result);
+    return result;
+  }
+
+  /** A filler starts when no answer audio is ready `fillerDelayMs` after the turn ended. */
+  private scheduleFiller() {
+    const { ctx } = this;
+    if (!this.audioOut || !ctx.realtime.fillers || !ctx.fillers) return;
+    this.fillerTimer = setTimeout(() => {
+      if (this.answerAudioQueued || this.controller.signal.aborted) return;
+      const filler = ctx.fillers?.pick(ctx.settings.voice);
+      if (!filler) return;
+      ctx.fillers!.played++;
+      this.queueAudio(filler, '');
+    }, ctx.realtime.fillerDelayMs);
+  }
+
+  private async transcribe(): Promise<string> {
+    const { ctx, request } = this;
+    const job = request.transcribe;
+    if (!job) return 'text';
+    const stage = new StageTimer(this.controller.signal, ctx.realtime.sttTimeoutMs);
+    stage.arm('transcription');
+    try {
+      const transcript = await raceAbort(
+        ctx.engines.stt.transcribe(job.audio, {
+          language: ctx.settings.language,
+          signal: stage.signal,
+          speechKnown: job.speechKnown,
+        }),
+        stage.signal,
+      );
+      request.timeline.mark('stt_done');
+      job.item.text = transcript.text;
+      ctx.emit('conversation.item.input_audio_transcription.completed', {
+        item_id: job.item.id,
+        content_index: 0,
+        transcript: transcript.text,
+      });
+      return transcript.text.trim();
+    } catch (err) {
+      if (stage.signal.aborted && !this.controller.signal.aborted) throw abortReason(stage.signal);
+      throw err;
+    } finally {
+      stage.dispose();
+    }
+  }
+
+  private async answer(): Promise<void> {
+    const sentences = new AsyncQueue<string>();
+    // A TTS failure stops the LLM too (through the response's signal), and is what gets reported.
+    const speaking = this.audioOut
+      ? this.speak(sentences).catch((err: unknown) => {
+          this.controller.abort(err);
+          throw err;
+        })
+      : Promise.resolve();
+    speaking.catch(() => undefined);
+    try {
+      await this.think(sentences);
+    } finally {
+      sentences.end();
+    }
+    await speaking;
+  }
+
+  /** The LLM stream: text deltas (text modality) or sentences for TTS (audio modality). */
+  private async think(sentences: AsyncQueue<string>): Promise<void> {
+    const { ctx, request } = this;
+    const splitter = new SentenceSplitter({ firstClauseMinChars: ctx.realtime.firstClauseMinChars });
+    const stage = new StageTimer(this.controller.signal, ctx.realtime.firstTokenTimeoutMs);
+    const maxTokens = request.maxOutputTokens ?? ctx.settings.maxOutputTokens;
+    const messages = ctx.conversation.messages(request.instructions ?? ctx.settings.instructions);
+    // The assistant item being written is last in the conversation and empty: not in the prompt.
+    let written = '';
+    const toSpeech = (chunks: string[]) => {
+      for (const s of chunks) {
+        request.timeline.mark('first_sentence');
+        sentences.push(s);
+      }
+    };
+    stage.arm('first LLM token');
+    try {
+      const stream = ctx.engines.llm.chat(messages, {
+        signal: stage.signal,
+        ...(maxTokens !== 'inf' ? { maxTokens } : {}),
+        ...(ctx.settings.temperature !== undefined ? { temperature: ctx.settings.temperature } : {}),
+      });
+      for await (const event of abortable(stream, stage.signal)) {
+        if (event.type === 'done') {
+          this.usage = event.usage;
+          break;
+        }
+        request.timeline.mark('first_llm_token');
+        stage.arm('the next LLM token');
+        written += event.text;
+        if (this.audioOut) toSpeech(splitter.push(event.text));
+        else {
+          this.item.text += event.text;
+          ctx.emit('response.output_text.delta', this.partRef({ delta: event.text }));
+        }
+      }
+      if (stage.signal.aborted) throw abortReason(stage.signal);
+      request.timeline.mark('llm_done');
+      if (this.audioOut) toSpeech(splitter.flush());
+    } finally {
+      stage.dispose();
+    }
+    if (written.trim() === '') throw new VoiceError('engine_failed', 'the LLM wrote an empty answer');
+  }
+
+  /** TTS, one sentence at a time, each queued for paced sending as soon as it is synthesized. */
+  private async speak(sentences: AsyncQueue<string>): Promise<void> {
+    const { ctx, request } = this;
+    const { voice, speed } = ctx.settings;
+    for await (const sentence of sentences) {
+      const key = SentenceCache.key(voice, speed, sentence);
+      let audio = ctx.cache.get(key);
+      if (!audio) {
+        audio = await this.synthesize(sentence);
+        ctx.cache.set(key, audio);
+      }
+      request.timeline.mark('first_tts_chunk');
+      this.answerAudioQueued = true;
+      this.queueAudio(audio, sentence);
+    }
+  }
+
+  private async synthesize(sentence: string): Promise<CachedAudio> {
+    const { ctx } = this;
+    const stage = new StageTimer(this.controller.signal, ctx.realtime.ttsTimeoutMs);
+    stage.arm('synthesis of a sentence');
+    const parts: Float32Array[] = [];
+    let sampleRate = 0;
+    try {
+      const stream = ctx.engines.tts.synthesize(sentence, { signal: stage.signal, rate: ctx.settings.speed });
+      for await (const chunk of abortable(stream, stage.signal)) {
+        parts.push(chunk.samples);
+        sampleRate = chunk.sampleRate;
+      }
+      if (stage.signal.aborted) throw abortReason(stage.signal);
+    } catch (err) {
+      if (stage.signal.aborted) throw abortReason(stage.signal);
+      throw err;
+    } finally {
+      stage.dispose();
+    }
+    const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      samples.set(p, o);
+      o += p.length;
+    }
+    return { samples, sampleRate: sampleRate || 22050 };
+  }
+
+  /** Encodes audio for the wire and queues it; its transcript goes out when its first byte does. */
+  private queueAudio(audio: CachedAudio, text: string) {
+    const { ctx, request } = this;
+    const bytes = this.encode(audio);
+    const durationMs = (bytes.length * 1000) / wireBytesPerSecond(ctx.settings.outputFormat);
+    this.audioOut!.enqueue({
+      bytes,
+      onStart: () => {
+        const startMs = this.audioOut!.sentMs;
+        this.item.spans.push({ text, startMs, endMs: startMs + durationMs });
+        this.item.audioMs = startMs + durationMs;
+        if (!request.timeline.has('first_audio_sent')) {
+          request.timeline.mark('first_audio_sent');
+          ctx.onFirstAudio();
+        }
+        if (text === '') return;
+        request.timeline.mark('first_answer_audio_sent');
+        const delta = (this.item.text ? ' ' : '') + text;
+        this.item.text += delta;
+        ctx.emit('response.output_audio_transcript.delta', this.partRef({ delta }));
+      },
+    });
+  }
+
+  private encode(audio: CachedAudio): Uint8Array {
+    const format = this.ctx.settings.outputFormat;
+    const encoder = new WireEncoder(format, audio.sampleRate);
+    const head = encoder.encode(audio.samples);
+    const tail = encoder.flush();
+    const out = new Uint8Array(head.length + tail.length);
+    out.set(head);
+    out.set(tail, head.length);
+    return out;
+  }
+
+  private partRef(fields: Record<string, unknown>) {
+    return { response_id: this.id, item_id: this.item.id, output_index: 0, content_index: 0, ...fields };
+  }
+
+  private finish(result: ResponseResult) {
+    const { ctx, request } = this;
+    clearTimeout(this.fillerTimer);
+    if (result.status === 'completed') this.item.status = 'completed';
+    else {
+      this.item.status = 'incomplete';
+      if (this.audioOut) {
+        const played = Math.min(this.heardMs ?? this.audioOut.playedMs(), this.item.audioMs);
+        this.item.text = ctx.conversation.truncate(this.item.id, Math.floor(played)).text;
+      }
+    }
+    request.timeline.mark('last_audio_sent');
+    request.timeline.mark('done');
+    if (this.audioOut) {
+      ctx.emit('response.output_audio.done', this.partRef({}));
+      ctx.emit('response.output_audio_transcript.done', this.partRef({ transcript: this.item.text }));
+      ctx.emit(
+        'response.content_part.done',
+        this.partRef({ part: { type: 'audio', transcript: this.item.text } }),
+      );
+    } else {
+      ctx.emit('response.output_text.done', this.partRef({ text: this.item.text }));
+      ctx.emit('response.content_part.done', this.partRef({ part: { type: 'text', text: this.item.text } }));
+    }
+    ctx.emit('response.output_item.done', {
+      response_id: this.id,
+      output_index: 0,
+      item: renderItem(this.item, 'ga'),
+    });
+    const statusDetails =
+      result.status === 'completed'
+        ? null
+        : result.status === 'cancelled'
+          ? { type: 'cancelled', reason: result.reason }
+          : {
+              type: 'failed',
+              error: { type: 'server_error', code: result.error!.code, message: result.error!.message },
+            };
+    const { promptTokens, completionTokens } = this.usage;
+    ctx.emit('response.done', {
+      response: {
+        id: this.id,
+        object: 'realtime.response',
+        status: result.status,
+        status_details: statusDetails,
+        output_modalities: this.modalities,
+        output: [renderItem(this.item, 'ga')],
+        usage: {
+          total_tokens: promptTokens + completionTokens,
+          input_tokens: promptTokens,
+          output_tokens: completionTokens,
+        },
+        x_timings: request.timeline.toJSON(),
+      },
+    });
+  }
+}
+
+export function errorCodeOf(err: unknown): ErrorCode {
+  return err instanceof VoiceError ? err.code : 'engine_failed';
+}

@@ -1,0 +1,365 @@
+import { describe, expect, it } from 'vitest';
+import type { ServerEvent } from '../protocol/server-events.js';
+import { FakeLlm, FakeStt, FakeTts } from '../testing/fake-engines.js';
+import { SessionHarness } from '../testing/session-harness.js';
+
+type Response = {
+  id: string;
+  status: string;
+  status_details: unknown;
+  output: { content: { transcript: string }[] }[];
+};
+const responseOf = (e: ServerEvent) => e.response as Response;
+
+/** A TTS whose first synthesis of a matching text never answers (the filler is synthesized first). */
+function hangsOnce(match: (text: string) => boolean) {
+  let hung = false;
+  return new FakeTts((_, text) => (!hung && match(text) ? ((hung = true), { hang: true }) : {}));
+}
+
+/** After a race, the session must still answer a normal turn. */
+async function answersANormalTurn(h: SessionHarness) {
+  const before = h.of('response.done').length;
+  await h.turn();
+  const done = responseOf(await h.waitFor('response.done', before + 1));
+  expect(done.status).toBe('completed');
+  await h.settled();
+  expect(h.session.state.state).toBe('listening');
+}
+
+describe('RealtimeSession, a normal spoken turn', () => {
+  it('sends speech events, the transcription, audio with its transcript, then response.done with timings', async () => {
+    const h = await SessionHarness.create({
+      stt: new FakeStt(() => ({ text: 'Quelle heure est-il ?' })),
+      llm: new FakeLlm(() => ({ tokens: ['Il est ', 'midi. ', 'Bonne ', 'journée.'] })),
+    });
+    await h.turn();
+    const done = responseOf(await h.waitFor('response.done'));
+    expect(done.status).toBe('completed');
+    const types = h.types();
+    const order = [
+      'session.created',
+      'input_audio_buffer.speech_started',
+      'input_audio_buffer.speech_stopped',
+      'input_audio_buffer.committed',
+      'response.created',
+      'conversation.item.input_audio_transcription.completed',
+      'response.output_audio_transcript.delta',
+      'response.output_audio.done',
+      'response.done',
+    ];
+    const positions = order.map((t) => types.indexOf(t));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(types.lastIndexOf('response.output_audio.delta')).toBeLessThan(types.indexOf('response.done'));
+    expect(h.of('conversation.item.input_audio_transcription.completed')[0]!.transcript).toBe(
+      'Quelle heure est-il ?',
+    );
+    const transcript = h
+      .of('response.output_audio_transcript.delta')
+      .map((e) => e.delta as string)
+      .join('');
+    expect(transcript).toBe('Il est midi. Bonne journée.');
+    expect(done.output[0]!.content[0]!.transcript).toBe('Il est midi. Bonne journée.');
+    const timings = (done as unknown as { x_timings: { origin: string; marks: Record<string, number> } })
+      .x_timings;
+    expect(timings.origin).toBe('speech_stopped');
+    for (const mark of [
+      'stt_done',
+      'first_llm_token',
+      'first_sentence',
+      'first_tts_chunk',
+      'first_audio_sent',
+      'first_answer_audio_sent',
+    ])
+      expect(timings.marks[mark], mark).toBeGreaterThanOrEqual(0);
+    expect(timings.marks.first_audio_sent!).toBeLessThanOrEqual(timings.marks.first_answer_audio_sent!);
+    await h.settled();
+    expect(h.session.state.state).toBe('listening');
+    // The history has the user's words and the answer, in order.
+    expect(h.session.conversation.messages('').map((m) => [m.role, m.content])).toEqual([
+      ['user', 'Quelle heure est-il ?'],
+      ['assistant', 'Il est midi. Bonne journée.'],
+    ]);
+  });
+
+  it('a filler starts at once when the answer is slow, and the answer follows it without overlap or gap', async () => {
+    const h = await SessionHarness.create({
+      llm: new FakeLlm(() => ({ tokens: ['Voilà la réponse.'], firstTokenMs: 150 })),
+    });
+    await h.turn();
+    const done = responseOf(await h.waitFor('response.done'));
+    expect(done.status).toBe('completed');
+    const item = h.session.conversation.all().at(-1)!;
+    expect(item.spans.map((s) => s.text)).toEqual(['', 'Voilà la réponse.']);
+    expect(item.spans[1]!.startMs).toBeCloseTo(item.spans[0]!.endMs, 5);
+    expect(item.text).toBe('Voilà la réponse.');
+    const timings = (done as unknown as { x_timings: { marks: Record<string, number> } }).x_timings.marks;
+    expect(timings.first_audio_sent!).toBeLessThan(timings.first_llm_token!);
+  });
+
+  it('no filler when the answer audio is ready before the filler delay', async () => {
+    const h = await SessionHarness.create({ config: { realtime: { fillerDelayMs: 300 } } });
+    await h.turn();
+    await h.waitFor('response.done');
+    expect(
+      h.session.conversation
+        .all()
+        .at(-1)!
+        .spans.every((s) => s.text !== ''),
+    ).toBe(true);
+  });
+
+  it('text turns: conversation.item.create + response.create answers in text when asked', async () => {
+    const h = await SessionHarness.create({ llm: new FakeLlm(() => ({ tokens: ['Oui', '.'] })) });
+    await h.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Ça va ?' }] },
+    });
+    await h.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+    const done = responseOf(await h.waitFor('response.done'));
+    expect(done.status).toBe('completed');
+    expect(h.of('response.output_text.delta').map((e) => e.delta)).toEqual(['Oui', '.']);
+    expect(h.of('response.output_audio.delta')).toHaveLength(0);
+    expect(h.llm.calls[0]!.at(-1)).toEqual({ role: 'user', content: 'Ça va ?' });
+  });
+
+  it('the sentence cache serves a repeated sentence without synthesizing it again', async () => {
+    const h = await SessionHarness.create({ fillers: false });
+    await h.turn();
+    await h.waitFor('response.done');
+    await h.settled();
+    await h.turn();
+    await h.waitFor('response.done', 2);
+    expect(h.tts.calls).toEqual(['Bien sûr.']);
+  });
+});
+
+describe('RealtimeSession races (each named after the race it pins)', () => {
+  it('interrupt before the first audio', async () => {
+    const h = await SessionHarness.create({
+      fillers: false,
+      llm: new FakeLlm((call) => (call === 0 ? { tokens: ['Trop tard.'], firstTokenMs: 2000 } : {})),
+    });
+    await h.turn();
+    await h.waitFor('response.created');
+    await h.turn(); // the user speaks again before any answer audio
+    const first = responseOf(await h.waitFor('response.done'));
+    expect(first.status).toBe('cancelled');
+    expect(h.of('response.output_audio.delta').filter((e) => e.response_id === first.id)).toHaveLength(0);
+    const second = responseOf(await h.waitFor('response.done', 2));
+    expect(second.status).toBe('completed');
+    await h.settled();
+    expect(h.session.state.state).toBe('listening');
+    await answersANormalTurn(h);
+  });
+
+  it('interrupt during the filler', async () => {
+    const h = await SessionHarness.create({
+      tts: new FakeTts((_, text) => ({ msPerChar: text === 'Hum.' ? 500 : 4 })),
+      llm: new FakeLlm((call) => (call === 0 ? { tokens: ['Jamais entendu.'], firstTokenMs: 3000 } : {})),
+    });
+    await h.turn();
+    await h.waitFor('response.output_audio.delta');
+    await h.turn();
+    const first = responseOf(await h.waitFor('response.done'));
+    expect(first.status).toBe('cancelled');
+    expect(first.output[0]!.content[0]!.transcript).toBe('');
+    const item = h.session.conversation.all().find((i) => i.role === 'assistant')!;
+    expect(item.status).toBe('incomplete');
+    expect(item.text).toBe('');
+    await h.waitFor('response.done', 2);
+    await answersANormalTurn(h);
+  });
+
+  it('two commits back to back', async () => {
+    const h = await SessionHarness.create({
+      stt: new FakeStt((call) => ({ text: call === 0 ? 'Premier.' : 'Second.', delayMs: 30 })),
+    });
+    // Sent without waiting for any answer, as a client streaming and committing would.
+    const speech = h.speechFrames(200);
+    await Promise.all(
+      [
+        ...speech,
+        { type: 'input_audio_buffer.commit' },
+        ...speech,
+        { type: 'input_audio_buffer.commit' },
+      ].map((e) => h.send(e)),
+    );
+    await h.waitFor('response.done', 2);
+    await h.settled();
+    const created = h.of('response.created').length;
+    expect(h.of('response.done')).toHaveLength(created);
+    expect(responseOf(h.of('response.done').at(-1)!).status).toBe('completed');
+    expect(h.of('input_audio_buffer.committed')).toHaveLength(2);
+    const users = h.session.conversation.all().filter((i) => i.role === 'user');
+    expect(users.map((u) => u.id)).toEqual(h.of('input_audio_buffer.committed').map((e) => e.item_id));
+    await answersANormalTurn(h);
+  });
+
+  it('response.cancel after response.done', async () => {
+    const h = await SessionHarness.create();
+    await h.turn();
+    const done = responseOf(await h.waitFor('response.done'));
+    await h.settled();
+    await h.send({ type: 'response.cancel', response_id: done.id, event_id: 'evt_late' });
+    const error = (await h.waitFor('error')).error as { code: string; event_id: string };
+    expect(error).toMatchObject({ code: 'response_cancel_not_active', event_id: 'evt_late' });
+    expect(h.of('response.done')).toHaveLength(1);
+    await answersANormalTurn(h);
+  });
+
+  it('client disconnect mid-response', async () => {
+    const llm = new FakeLlm((call) =>
+      call === 0 ? { tokens: ['Un. ', 'Deux. ', 'Trois.'], tokenMs: 400 } : {},
+    );
+    const h = await SessionHarness.create({ llm });
+    await h.turn();
+    await h.waitFor('response.output_audio.delta');
+    const sent = h.events.length;
+    h.session.close();
+    await h.session.idle(); // the response ends: nothing is left running
+    expect(h.events.length).toBe(sent); // and nothing is sent to a closed socket
+    // The engines serve the next session normally.
+    const next = await SessionHarness.create({ llm, stt: h.stt, tts: h.tts });
+    await answersANormalTurn(next);
+  });
+
+  it('engine error mid-stream', async () => {
+    const h = await SessionHarness.create({
+      llm: new FakeLlm((call) => (call === 0 ? { tokens: ['Début. ', 'Suite', ' fin.'], failAfter: 2 } : {})),
+    });
+    await h.turn();
+    const done = responseOf(await h.waitFor('response.done'));
+    expect(done.status).toBe('failed');
+    expect(done.status_details).toMatchObject({ type: 'failed', error: { code: 'engine_failed' } });
+    expect(((await h.waitFor('error')).error as { code: string }).code).toBe('engine_failed');
+    await h.settled();
+    expect(h.session.state.state).toBe('listening');
+    await answersANormalTurn(h);
+  });
+
+  it.each([
+    ['LLM', { llm: new FakeLlm((call) => (call === 0 ? { hangAfter: 0 } : {})) }],
+    [
+      'LLM after its first token',
+      { llm: new FakeLlm((call) => (call === 0 ? { tokens: ['A', 'B.'], hangAfter: 1 } : {})) },
+    ],
+    ['STT', { stt: new FakeStt((call) => (call === 0 ? { hang: true } : {})) }],
+    ['TTS', { tts: hangsOnce((text) => text !== 'Hum.') }],
+  ])('engine that never answers (timeout): %s', async (_, engines) => {
+    const h = await SessionHarness.create({
+      ...engines,
+      config: { realtime: { sttTimeoutMs: 300, firstTokenTimeoutMs: 300, ttsTimeoutMs: 300 } },
+    });
+    const started = performance.now();
+    await h.turn();
+    const done = responseOf(await h.waitFor('response.done'));
+    expect(done.status).toBe('failed');
+    expect(done.status_details).toMatchObject({ error: { code: 'timeout' } });
+    expect(performance.now() - started).toBeLessThan(3000);
+    await h.settled();
+    expect(h.session.state.state).toBe('listening');
+    await answersANormalTurn(h);
+  });
+
+  it('truncate of an unknown item', async () => {
+    const h = await SessionHarness.create();
+    await h.send({
+      type: 'conversation.item.truncate',
+      item_id: 'item_nope',
+      content_index: 0,
+      audio_end_ms: 10,
+    });
+    expect(((await h.waitFor('error')).error as { code: string }).code).toBe('item_not_found');
+    await answersANormalTurn(h);
+  });
+});
+
+describe('RealtimeSession barge-in keeps what the user heard', () => {
+  it('without a truncate from the client, the answer is cut where the paced audio says playback was', async () => {
+    const h = await SessionHarness.create({
+      fillers: false,
+      tts: new FakeTts(() => ({ msPerChar: 40 })), // ~1 s of audio per sentence
+      llm: new FakeLlm((call) =>
+        call === 0 ? { tokens: ['Première phrase entendue. ', 'Deuxième phrase jamais entendue.'] } : {},
+      ),
+    });
+    await h.turn();
+    await h.waitFor('response.output_audio.delta');
+    await new Promise((r) => setTimeout(r, 1300)); // into the second sentence
+    await h.turn();
+    const first = responseOf(await h.waitFor('response.done'));
+    expect(first.status).toBe('cancelled');
+    const item = h.session.conversation.all().find((i) => i.role === 'assistant')!;
+    expect(item.text.startsWith('Première phrase entendue.')).toBe(true);
+    expect(item.text).not.toContain('jamais entendue.');
+    // Audio sent never runs more than the lead (plus one chunk) ahead of playback.
+    expect(item.audioMs).toBeLessThan(1300 + 400 + 200);
+  });
+
+  it('conversation.item.truncate sets the history to the audio the client played', async () => {
+    const h = await SessionHarness.create({
+      fillers: false,
+      tts: new FakeTts(() => ({ msPerChar: 40 })),
+      llm: new FakeLlm(() => ({ tokens: ['Un deux trois quatre. ', 'Cinq six sept huit.'] })),
+    });
+    await h.turn();
+    const delta = await h.waitFor('response.output_audio.delta');
+    await h.send({
+      type: 'conversation.item.truncate',
+      item_id: delta.item_id,
+      content_index: 0,
+      audio_end_ms: 400,
+    });
+    await h.waitFor('conversation.item.truncated');
+    const done = responseOf(await h.waitFor('response.done'));
+    expect(done.status).toBe('cancelled');
+    const item = h.session.conversation.all().find((i) => i.role === 'assistant')!;
+    expect(item.audioMs).toBe(400);
+    expect(item.text).toBe('Un…'); // 400 ms of the 840 ms of 4 words: the first word only
+  });
+});
+
+describe('RealtimeSession bad input', () => {
+  it.each([
+    ['not json', '{nope', 'invalid_json'],
+    ['no type', '{"a":1}', 'invalid_event'],
+    ['unknown event', '{"type":"hello.world"}', 'unknown_event'],
+    ['wrong type', '{"type":"input_audio_buffer.append","audio":42}', 'invalid_event'],
+    ['bad base64', '{"type":"input_audio_buffer.append","audio":"@@@"}', 'invalid_audio'],
+    ['empty commit', '{"type":"input_audio_buffer.commit"}', 'input_audio_buffer_commit_empty'],
+    [
+      'bad format',
+      '{"type":"session.update","session":{"audio":{"input":{"format":{"type":"audio/mp3"}}}}}',
+      'unsupported_audio_format',
+    ],
+    [
+      'unknown voice',
+      '{"type":"session.update","session":{"audio":{"output":{"voice":"nobody"}}}}',
+      'invalid_event',
+    ],
+    ['second response', '{"type":"response.create"}', 'conversation_already_has_active_response'],
+  ])('%s → error %s, the session stays usable', async (_, message, code) => {
+    const h = await SessionHarness.create({ llm: new FakeLlm(() => ({ firstTokenMs: 50 })) });
+    if (code === 'conversation_already_has_active_response') await h.send({ type: 'response.create' });
+    await h.send(message);
+    const error = (await h.waitFor('error')).error as { code: string };
+    expect(error.code).toBe(code);
+    await h.settled();
+    await answersANormalTurn(h);
+  });
+
+  it('frames over the size limit and floods over the rate limit get errors, not a closed socket', async () => {
+    const h = await SessionHarness.create({
+      config: { realtime: { maxFrameBytes: 2048, maxMessagesPerSec: 50 } },
+    });
+    await h.send({ type: 'input_audio_buffer.append', audio: 'A'.repeat(4096) });
+    expect(((await h.waitFor('error')).error as { code: string }).code).toBe('frame_too_large');
+    await Promise.all(Array.from({ length: 80 }, () => h.send({ type: 'input_audio_buffer.clear' })));
+    expect(h.of('error').some((e) => (e.error as { code: string }).code === 'rate_limited')).toBe(true);
+    expect(h.closedWith).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 1100));
+    await answersANormalTurn(h);
+  });
+});

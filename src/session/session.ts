@@ -1,0 +1,502 @@
+import type { Config } from '../config.js';
+import { VoiceError, type ErrorCode } from '../errors.js';
+import type { LlmEngine } from '../engines/llm/types.js';
+import { SerialQueue } from '../engines/serial.js';
+import type { SttEngine } from '../engines/stt/types.js';
+import type { TtsEngine } from '../engines/tts/types.js';
+import { VadSegmenter } from '../engines/vad/segmenter.js';
+import type { VadEngine, VadEvent } from '../engines/vad/types.js';
+import type { Logger } from '../log.js';
+import type { FillerBank } from '../pipeline/fillers.js';
+import type { SentenceCache } from '../pipeline/sentence-cache.js';
+import { TurnTimeline } from '../pipeline/timing.js';
+import { WireDecoder, wireRate } from '../protocol/audio-format.js';
+import { ClientEventError, parseClientEvent, type ClientEvent } from '../protocol/client-events.js';
+import { eventName, newId, serverEvent, type Dialect, type ServerEvent } from '../protocol/server-events.js';
+import {
+  applySessionPatch,
+  defaultSettings,
+  renderSession,
+  type SessionSettings,
+} from '../protocol/session-settings.js';
+import { renderItem, Conversation, type ConversationItem } from './conversation.js';
+import { InputAudioBuffer } from './input-buffer.js';
+import { MessageRateLimiter } from './rate-limiter.js';
+import { Response, type ResponseRequest } from './response.js';
+import { SessionStateMachine } from './state.js';
+
+export interface SessionEngines {
+  vad: VadEngine;
+  stt: SttEngine;
+  llm: LlmEngine;
+  /** Loaded voices by id; `defaultVoice` is one of them. */
+  voices: Map<string, TtsEngine>;
+  defaultVoice: string;
+}
+
+export interface SessionTransport {
+  sendJson(event: ServerEvent): void;
+  sendBinary(bytes: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+export interface SessionDeps {
+  engines: SessionEngines;
+  fillers: FillerBank | undefined;
+  cache: SentenceCache;
+  config: Config;
+  logger: Logger;
+  transport: SessionTransport;
+  dialect: Dialect;
+  /** Reported as the session's model. */
+  model: string;
+}
+
+/** Input shorter than this is not a turn (OpenAI's commit minimum). */
+const MIN_COMMIT_MS = 100;
+
+/**
+ * One real-time conversation over one WebSocket: client events in, server events out, in order.
+ * Every client event gets its defined answer or an `error` event; nothing a client sends closes
+ * the session or loses its history.
+ */
+export class RealtimeSession {
+  readonly id = newId('sess');
+  readonly state = new SessionStateMachine();
+  readonly conversation = new Conversation();
+  private settings: SessionSettings;
+  private input!: InputAudioBuffer;
+  private decoder!: WireDecoder;
+  private segmenter: VadSegmenter | undefined;
+  /** Item id announced with speech_started, used for the item committed at speech_stopped. */
+  private speechItemId: string | undefined;
+  private response: Response | undefined;
+  /** A user audio item not transcribed yet (committed without a response, or created by the client). */
+  private untranscribed: { item: ConversationItem; audio: Float32Array; rate: number } | undefined;
+  /** Client events are handled one after another, in arrival order (audio before its commit). */
+  private readonly inbox = new SerialQueue();
+  private readonly rate: MessageRateLimiter;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly log: Logger;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.log = deps.logger.child({ session: this.id });
+    this.settings = defaultSettings(deps.config, deps.engines.defaultVoice);
+    this.rate = new MessageRateLimiter(deps.config.realtime.maxMessagesPerSec);
+    this.resetInput();
+    this.state.onChange((from, to, reason) => this.log.debug({ from, to, reason }, 'session state'));
+    this.emit('session.created', { session: this.renderSession() });
+    this.touch();
+  }
+
+  /** A WebSocket message: a JSON text event, or binary audio when the session enabled it. */
+  receive(data: Buffer | string, isBinary: boolean): Promise<void> {
+    this.touch();
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (size > this.deps.config.realtime.maxFrameBytes) {
+      this.error(
+        'frame_too_large',
+        `message of ${size} bytes; the limit is ${this.deps.config.realtime.maxFrameBytes}`,
+      );
+      return Promise.resolve();
+    }
+    if (!this.rate.take()) {
+      this.error(
+        'rate_limited',
+        `more than ${this.deps.config.realtime.maxMessagesPerSec} messages per second`,
+      );
+      return Promise.resolve();
+    }
+    return this.inbox.run(async () => {
+      if (this.closed) return;
+      let eventId: string | undefined;
+      try {
+        if (isBinary) {
+          if (!this.settings.binaryAudio)
+            throw new ClientEventError(
+              'binary_audio_disabled',
+              'send audio as input_audio_buffer.append, or enable binary_audio in session.update',
+            );
+          await this.appendAudio(typeof data === 'string' ? Buffer.from(data) : data);
+        } else {
+          const event = parseClientEvent(data.toString());
+          eventId = event.event_id;
+          await this.dispatch(event);
+        }
+      } catch (err) {
+        this.reportError(err, eventId);
+      }
+    });
+  }
+
+  /** The client went away: stop the response, forget the audio. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.response?.cancel('client_disconnected');
+  }
+
+  /** Settles when the current response (if any) has ended. */
+  async idle(): Promise<void> {
+    await this.inbox.drain();
+    while (this.response) await this.response.done;
+  }
+
+  private async dispatch(event: ClientEvent): Promise<void> {
+    switch (event.type) {
+      case 'session.update': {
+        const next = applySessionPatch(this.settings, event.session, {
+          has: (id) => this.deps.engines.voices.has(id),
+          default: this.deps.engines.defaultVoice,
+        });
+        const inputChanged =
+          JSON.stringify(next.inputFormat) !== JSON.stringify(this.settings.inputFormat) ||
+          JSON.stringify(next.turnDetection) !== JSON.stringify(this.settings.turnDetection);
+        this.settings = next;
+        if (inputChanged) this.resetInput();
+        this.emit('session.updated', { session: this.renderSession() });
+        return;
+      }
+      case 'input_audio_buffer.append':
+        return this.appendAudio(decodeBase64(event.audio));
+      case 'input_audio_buffer.commit':
+        return this.commit(event.event_id);
+      case 'input_audio_buffer.clear':
+        this.input.clear();
+        this.segmenter?.reset();
+        this.speechItemId = undefined;
+        if (this.state.state === 'user_speaking') this.state.to('listening', 'input cleared');
+        this.emit('input_audio_buffer.cleared');
+        return;
+      case 'conversation.item.create':
+        return this.createItem(event);
+      case 'conversation.item.truncate':
+        return this.truncate(event.item_id, event.audio_end_ms);
+      case 'conversation.item.delete':
+        if (this.response?.itemId === event.item_id) await this.stopResponse('item_deleted');
+        this.conversation.delete(event.item_id);
+        if (this.untranscribed?.item.id === event.item_id) this.untranscribed = undefined;
+        this.emit('conversation.item.deleted', { item_id: event.item_id });
+        return;
+      case 'conversation.item.retrieve':
+        this.emit('conversation.item.retrieved', {
+          item: renderItem(this.conversation.get(event.item_id), this.deps.dialect),
+        });
+        return;
+      case 'response.create': {
+        if (this.response)
+          throw new ClientEventError(
+            'conversation_already_has_active_response',
+            `response ${this.response.id} is in progress; cancel it first or wait for response.done`,
+          );
+        const r = event.response;
+        const modalities = r?.output_modalities ?? r?.modalities;
+        this.startResponse({
+          timeline: new TurnTimeline(),
+          ...(r?.instructions !== undefined ? { instructions: r.instructions } : {}),
+          ...(modalities ? { modalities } : {}),
+          ...(r?.max_output_tokens !== undefined ? { maxOutputTokens: r.max_output_tokens } : {}),
+        });
+        return;
+      }
+      case 'response.cancel':
+        if (!this.response || (event.response_id !== undefined && event.response_id !== this.response.id))
+          throw new ClientEventError('response_cancel_not_active', 'no response in progress to cancel');
+        return this.stopResponse('client_cancelled');
+      case 'output_audio_buffer.clear':
+        if (this.response) await this.stopResponse('client_cleared');
+        this.emit('output_audio_buffer.cleared');
+        return;
+    }
+  }
+
+  private async appendAudio(bytes: Uint8Array): Promise<void> {
+    const samples = this.decoder.decode(bytes);
+    if (samples.length === 0) return;
+    const dropped = this.input.append(samples);
+    if (dropped > 0)
+      this.error(
+        'input_audio_buffer_full',
+        `input buffer over ${this.deps.config.realtime.maxBufferedAudioSec} s; the oldest audio was dropped`,
+      );
+    if (!this.segmenter) return;
+    for (const event of await this.segmenter.push(samples)) await this.onVad(event);
+    if (!this.segmenter.inSpeech) this.trimIdleAudio();
+  }
+
+  /**
+   * Outside speech only the last moments can still become part of a turn (prefix padding plus the
+   * speech the VAD needs before it reports a start); older audio is dropped, in large steps.
+   */
+  private trimIdleAudio() {
+    const ms = (this.settings.turnDetection?.prefixPaddingMs ?? 0) + this.deps.config.vad.minSpeechMs + 1000;
+    const keep = Math.ceil((ms * this.input.rate) / 1000);
+    if (this.input.held > 4 * keep) this.input.discardBefore(this.input.end - keep);
+  }
+
+  private async onVad(event: VadEvent): Promise<void> {
+    const ms = (samples: number) => Math.round((samples * 1000) / this.input.rate);
+    if (event.type === 'speech_start') {
+      this.speechItemId = newId('item');
+      this.emit('input_audio_buffer.speech_started', {
+        audio_start_ms: ms(event.paddedStartSample),
+        item_id: this.speechItemId,
+      });
+      if (this.response && this.settings.turnDetection?.interruptResponse)
+        await this.stopResponse('turn_detected');
+      if (this.state.state === 'listening' || this.state.state === 'interrupted')
+        this.state.to('user_speaking', 'speech started');
+      this.pendingSpeechStart = event.paddedStartSample;
+      return;
+    }
+    const endedAt = performance.now();
+    this.emit('input_audio_buffer.speech_stopped', {
+      audio_end_ms: ms(event.endSample),
+      item_id: this.speechItemId,
+    });
+    const audio = this.input.take(this.pendingSpeechStart ?? event.startSample, event.endSample);
+    this.pendingSpeechStart = undefined;
+    const item = this.commitAudio(audio, this.speechItemId);
+    this.speechItemId = undefined;
+    if (this.settings.turnDetection?.createResponse)
+      await this.respondToTurn(
+        { item, audio, rate: this.input.rate },
+        new TurnTimeline(undefined, endedAt),
+        true,
+      );
+    else if (this.state.state === 'user_speaking') this.state.to('listening', 'turn committed, no response');
+  }
+
+  private pendingSpeechStart: number | undefined;
+
+  private async commit(eventId?: string): Promise<void> {
+    if (this.input.durationMs < MIN_COMMIT_MS)
+      throw new ClientEventError(
+        'input_audio_buffer_commit_empty',
+        `buffer too small: ${Math.round(this.input.durationMs)} ms of audio; at least ${MIN_COMMIT_MS} ms is needed`,
+        eventId,
+      );
+    const audio = this.input.take();
+    this.segmenter?.reset();
+    this.pendingSpeechStart = undefined;
+    const item = this.commitAudio(audio, this.speechItemId);
+    this.speechItemId = undefined;
+    const untranscribed = { item, audio, rate: this.input.rate };
+    if (this.settings.turnDetection?.createResponse)
+      await this.respondToTurn(untranscribed, new TurnTimeline(undefined, performance.now()), false);
+    else {
+      this.untranscribed = untranscribed;
+      if (this.state.state === 'user_speaking') this.state.to('listening', 'committed');
+    }
+  }
+
+  private commitAudio(audio: Float32Array, id: string | undefined): ConversationItem {
+    const { item, previousItemId } = this.conversation.add('user', 'audio', '', id ? { id } : {});
+    this.emit('input_audio_buffer.committed', { previous_item_id: previousItemId, item_id: item.id });
+    this.emit('conversation.item.created', {
+      previous_item_id: previousItemId,
+      item: renderItem(item, this.deps.dialect),
+    });
+    return item;
+  }
+
+  /**
+   * A new user turn needs an answer. A response still running is cancelled first when the turn
+   * may interrupt it; otherwise the new answer waits for it to end.
+   */
+  private async respondToTurn(
+    turn: { item: ConversationItem; audio: Float32Array; rate: number },
+    timeline: TurnTimeline,
+    speechKnown: boolean,
+  ): Promise<void> {
+    if (this.response) {
+      if (this.settings.turnDetection?.interruptResponse ?? true) await this.stopResponse('turn_detected');
+      else await this.response.done;
+    }
+    if (this.closed) return;
+    this.startResponse({
+      timeline,
+      transcribe: { item: turn.item, audio: { samples: turn.audio, sampleRate: turn.rate }, speechKnown },
+    });
+  }
+
+  private startResponse(request: ResponseRequest): void {
+    if (!request.transcribe && this.untranscribed) {
+      const { item, audio, rate } = this.untranscribed;
+      request = {
+        ...request,
+        transcribe: { item, audio: { samples: audio, sampleRate: rate }, speechKnown: false },
+      };
+    }
+    this.untranscribed = undefined;
+    const voice = this.deps.engines.voices.get(this.settings.voice)!;
+    const response = new Response(
+      {
+        engines: { stt: this.deps.engines.stt, llm: this.deps.engines.llm, tts: voice },
+        fillers: this.deps.fillers,
+        cache: this.deps.cache,
+        settings: this.settings,
+        realtime: this.deps.config.realtime,
+        conversation: this.conversation,
+        logger: this.log,
+        emit: (type, fields) => this.emit(type, fields),
+        sendAudio: (chunk, responseId, itemId) => this.sendAudio(chunk, responseId, itemId),
+        onFirstAudio: () => {
+          if (this.response === response && this.state.state === 'thinking')
+            this.state.to('speaking', 'first audio');
+        },
+      },
+      request,
+    );
+    this.response = response;
+    if (this.state.state !== 'user_speaking' || !this.segmenter?.inSpeech)
+      this.state.to('thinking', 'response started');
+    void response.done.then((result) => {
+      if (this.response === response) this.response = undefined;
+      const timings = request.timeline.toJSON();
+      this.log.info(
+        { response: response.id, status: result.status, code: result.error?.code, timings: timings.marks },
+        'turn done',
+      );
+      if (result.error)
+        this.error(result.error.code, result.error.message, undefined, undefined, 'server_error');
+      if (this.response) return;
+      if (this.segmenter?.inSpeech) {
+        if (this.state.state !== 'user_speaking')
+          this.state.to(
+            this.state.can('user_speaking') ? 'user_speaking' : 'listening',
+            'response ended during speech',
+          );
+      } else if (this.state.state !== 'listening') this.state.to('listening', `response ${result.status}`);
+    });
+  }
+
+  /** Cancels the running response and waits for its `response.done`. */
+  private async stopResponse(reason: string, audioEndMs?: number): Promise<void> {
+    const response = this.response;
+    if (!response) return;
+    if (this.state.can('interrupted')) this.state.to('interrupted', reason);
+    response.cancel(reason, audioEndMs);
+    await response.done;
+  }
+
+  private async truncate(itemId: string, audioEndMs: number): Promise<void> {
+    const item = this.conversation.get(itemId);
+    if (this.response?.itemId === itemId) await this.stopResponse('client_truncated', audioEndMs);
+    this.conversation.truncate(item.id, audioEndMs);
+    this.emit('conversation.item.truncated', { item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
+  }
+
+  private createItem(event: Extract<ClientEvent, { type: 'conversation.item.create' }>): void {
+    const { item: input } = event;
+    let text = '';
+    let audio: Float32Array | undefined;
+    for (const part of input.content) {
+      if (part.type === 'input_audio') {
+        audio = new WireDecoder(this.settings.inputFormat).decode(decodeBase64(part.audio));
+        text += part.transcript ?? '';
+      } else text += 'text' in part ? part.text : (part.transcript ?? '');
+    }
+    const modality =
+      audio || input.content.some((p) => p.type === 'audio' || p.type === 'output_audio') ? 'audio' : 'text';
+    const { item, previousItemId } = this.conversation.add(input.role, modality, text, {
+      ...(input.id ? { id: input.id } : {}),
+      ...(event.previous_item_id !== undefined ? { previousItemId: event.previous_item_id } : {}),
+    });
+    if (audio && text === '' && input.role === 'user')
+      this.untranscribed = { item, audio, rate: wireRate(this.settings.inputFormat) };
+    this.emit('conversation.item.created', {
+      previous_item_id: previousItemId,
+      item: renderItem(item, this.deps.dialect),
+    });
+  }
+
+  private resetInput() {
+    const rate = wireRate(this.settings.inputFormat);
+    this.decoder = new WireDecoder(this.settings.inputFormat);
+    this.input = new InputAudioBuffer(rate, this.deps.config.realtime.maxBufferedAudioSec * rate);
+    const td = this.settings.turnDetection;
+    this.segmenter = td
+      ? new VadSegmenter(
+          this.deps.engines.vad,
+          {
+            threshold: td.threshold,
+            minSpeechMs: this.deps.config.vad.minSpeechMs,
+            minSilenceMs: td.silenceDurationMs,
+            prefixPaddingMs: td.prefixPaddingMs,
+          },
+          rate,
+        )
+      : undefined;
+    this.pendingSpeechStart = undefined;
+    this.speechItemId = undefined;
+  }
+
+  private sendAudio(chunk: Uint8Array, responseId: string, itemId: string) {
+    if (this.closed) return;
+    if (this.settings.binaryAudio) this.deps.transport.sendBinary(chunk);
+    else
+      this.emit('response.output_audio.delta', {
+        response_id: responseId,
+        item_id: itemId,
+        output_index: 0,
+        content_index: 0,
+        delta: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('base64'),
+      });
+  }
+
+  private renderSession() {
+    return renderSession(this.id, this.deps.model, this.settings, this.deps.dialect);
+  }
+
+  private emit(type: string, fields: Record<string, unknown> = {}) {
+    if (this.closed) return;
+    this.deps.transport.sendJson(serverEvent(eventName(type, this.deps.dialect), fields));
+  }
+
+  private reportError(err: unknown, eventId: string | undefined) {
+    if (err instanceof ClientEventError)
+      this.error(err.code, err.message, err.clientEventId ?? eventId, err.param);
+    else if (err instanceof VoiceError) this.error(err.code, err.message, eventId);
+    else {
+      this.log.error({ err }, 'unexpected error handling a client event');
+      this.error(
+        'engine_failed',
+        'internal error while handling the event',
+        undefined,
+        undefined,
+        'server_error',
+      );
+    }
+  }
+
+  private error(
+    code: ErrorCode,
+    message: string,
+    eventId?: string,
+    param?: string,
+    type = 'invalid_request_error',
+  ) {
+    this.emit('error', { error: { type, code, message, param: param ?? null, event_id: eventId ?? null } });
+  }
+
+  private touch() {
+    clearTimeout(this.idleTimer);
+    if (this.closed) return;
+    const ms = this.deps.config.realtime.idleTimeoutMs;
+    this.idleTimer = setTimeout(() => {
+      this.error('idle_timeout', `nothing received for ${ms} ms; closing the session`);
+      this.deps.transport.close(1000, 'idle timeout');
+      this.close();
+    }, ms);
+    this.idleTimer.unref();
+  }
+}
+
+function decodeBase64(text: string): Buffer {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1)
+    throw new ClientEventError('invalid_audio', 'audio is not valid base64');
+  return Buffer.from(text, 'base64');
+}

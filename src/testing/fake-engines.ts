@@ -1,0 +1,150 @@
+import type { Audio } from '../audio/wav.js';
+import { abortReason, VoiceError } from '../errors.js';
+import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from '../engines/llm/types.js';
+import type { SttEngine, Transcript, TranscribeOptions } from '../engines/stt/types.js';
+import type { SynthesizeOptions, TtsChunk, TtsEngine } from '../engines/tts/types.js';
+import type { EngineInfo } from '../engines/types.js';
+
+/**
+ * Time-scripted engines for orchestration tests (as agents-js `testing/`): each call follows a
+ * script of delays, outputs and failures, so races can be staged precisely. `hang` makes a call
+ * that never answers and ignores its abort signal (the worst engine a session must survive).
+ */
+const info = (engine: string): EngineInfo => ({
+  engine,
+  model: 'scripted',
+  device: 'cpu',
+  threads: 1,
+  loadMs: 0,
+});
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortReason(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const never = () => new Promise<never>(() => undefined);
+
+export interface SttScript {
+  text?: string;
+  delayMs?: number;
+  fail?: string;
+  hang?: boolean;
+}
+
+export class FakeStt implements SttEngine {
+  readonly info = info('fake-stt');
+  readonly calls: { audioSec: number; language?: string | undefined }[] = [];
+  constructor(public script: (call: number) => SttScript = () => ({ text: 'Bonjour.' })) {}
+
+  async transcribe(audio: Audio, options: TranscribeOptions = {}): Promise<Transcript> {
+    const s = this.script(this.calls.length);
+    const audioSec = audio.samples.length / audio.sampleRate;
+    this.calls.push({ audioSec, language: options.language });
+    if (s.hang) return never();
+    await sleep(s.delayMs ?? 5, options.signal);
+    if (s.fail) throw new VoiceError('engine_failed', s.fail);
+    const text = s.text ?? 'Bonjour.';
+    return {
+      text,
+      language: 'fr',
+      segments: [{ startSec: 0, endSec: audioSec, text }],
+      timing: { audioSec, vadMs: 0, decodeMs: 0, totalMs: 0, rtf: 0, audioCtx: 0 },
+    };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export interface LlmScript {
+  tokens?: string[];
+  firstTokenMs?: number;
+  tokenMs?: number;
+  /** Throws after this many tokens. */
+  failAfter?: number;
+  /** Never yields (and ignores the abort signal) after this many tokens. */
+  hangAfter?: number;
+}
+
+export class FakeLlm implements LlmEngine {
+  readonly info = info('fake-llm');
+  readonly calls: ChatMessage[][] = [];
+  constructor(public script: (call: number) => LlmScript = () => ({ tokens: ['Bien ', 'sûr', '.'] })) {}
+
+  async *chat(messages: ChatMessage[], options: ChatOptions = {}): AsyncIterable<LlmEvent> {
+    const s = this.script(this.calls.length);
+    this.calls.push(messages.map((m) => ({ ...m })));
+    const tokens = s.tokens ?? ['Bien ', 'sûr', '.'];
+    const started = performance.now();
+    let sent = 0;
+    const done = (finishReason: 'stop' | 'aborted'): LlmEvent => ({
+      type: 'done',
+      finishReason,
+      usage: { promptTokens: messages.length, completionTokens: sent },
+      timing: { firstTokenMs: null, totalMs: performance.now() - started, tokensPerSec: 0 },
+    });
+    for (const token of tokens) {
+      if (s.hangAfter === sent) await never();
+      if (s.failAfter === sent) throw new VoiceError('engine_failed', 'scripted LLM failure');
+      try {
+        await sleep(sent === 0 ? (s.firstTokenMs ?? 5) : (s.tokenMs ?? 2), options.signal);
+      } catch {
+        yield done('aborted');
+        return;
+      }
+      sent++;
+      yield { type: 'delta', text: token };
+    }
+    if (s.hangAfter === sent) await never();
+    yield done('stop');
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export interface TtsScript {
+  delayMs?: number;
+  /** Audio length per character of text. */
+  msPerChar?: number;
+  fail?: string;
+  hang?: boolean;
+}
+
+/** Speaks a 440 Hz tone whose length follows the text, at 24 kHz. */
+export class FakeTts implements TtsEngine {
+  readonly info = info('fake-tts');
+  readonly language = 'fr';
+  readonly calls: string[] = [];
+  constructor(public script: (call: number, text: string) => TtsScript = () => ({})) {}
+
+  async *synthesize(text: string, options: SynthesizeOptions = {}): AsyncIterable<TtsChunk> {
+    const s = this.script(this.calls.length, text);
+    this.calls.push(text);
+    if (s.hang) await never();
+    await sleep(s.delayMs ?? 2, options.signal);
+    if (s.fail) throw new VoiceError('engine_failed', s.fail);
+    const sampleRate = 24000;
+    const samples = new Float32Array(Math.round(((s.msPerChar ?? 4) * text.length * sampleRate) / 1000));
+    for (let i = 0; i < samples.length; i++)
+      samples[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / sampleRate);
+    yield { samples, sampleRate, text };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
