@@ -57,6 +57,9 @@ grep -q 'abort_callback_user_data = cancelFlag_' "$work/binding/src/WhisperConte
 perl -0pi -e 's/(\} else if \(key == "bestOf")/} else if (key == "audioCtx" && value.IsNumber()) {\n            params.audio_ctx = value.As<Napi::Number>().Int32Value();\n        $1/' "$work/binding/src/common.cpp"
 # The Parakeet options parser already sets audio_ctx once; the Whisper one must now too.
 [ "$(grep -c 'params.audio_ctx = value' "$work/binding/src/common.cpp")" = 2 ] || fail "audioCtx patch did not apply"
+# beamSize was parsed but the strategy stayed greedy: beam search only runs when it is chosen.
+perl -0pi -e 's/(params\.beam_search\.beam_size = value\.As<Napi::Number>\(\)\.Int32Value\(\);)/$1\n            params.strategy = params.beam_search.beam_size > 1 ? WHISPER_SAMPLING_BEAM_SEARCH : WHISPER_SAMPLING_GREEDY;/' "$work/binding/src/common.cpp"
+grep -q 'WHISPER_SAMPLING_BEAM_SEARCH : WHISPER_SAMPLING_GREEDY' "$work/binding/src/common.cpp" || fail "beam-search patch did not apply"
 ws="$work/binding/whisper.cpp/src/whisper.cpp"
 perl -0pi -e 's/(static bool ggml_graph_compute_helper\(\n      ggml_backend_sched_t   sched,)/static thread_local ggml_abort_callback wnode_abort_cb = nullptr;\nstatic thread_local void * wnode_abort_data = nullptr;\n\n$1/; s/(            fn_set_n_threads\(backend, n_threads\);\n        \}\n)/$1        auto * fn_set_abort = (ggml_backend_set_abort_callback_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_abort_callback");\n        if (fn_set_abort) {\n            fn_set_abort(backend, wnode_abort_cb, wnode_abort_data);\n        }\n/; s/(                   void \* abort_callback_data\) \{\n    const int64_t t_start_us = ggml_time_us\(\);\n)/$1    wnode_abort_cb = abort_callback;\n    wnode_abort_data = abort_callback_data;\n/g' "$ws"
 [ "$(grep -c 'wnode_abort_cb = abort_callback' "$ws")" = 2 ] && grep -q 'fn_set_abort(backend, wnode_abort_cb' "$ws" || fail "encoder/decoder abort patch did not apply"

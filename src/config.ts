@@ -120,6 +120,15 @@ export const configSchema = z.strictObject({
         .describe(
           'Encoder context: `auto` sizes it to the utterance (see README, measured), `full` always encodes 30 s, a number fixes it (1500 = 30 s).',
         ),
+      beamSize: z
+        .number()
+        .int()
+        .min(1)
+        .max(16)
+        .default(5)
+        .describe(
+          'Beam search width (1 = greedy). 5 measured on the French commands: WER 21.8 % vs 24.1 % greedy, same latency (README).',
+        ),
       timeoutMs: timeoutMs('A transcription running longer than this is aborted.'),
     })
     .prefault({}),

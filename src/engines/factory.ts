@@ -36,6 +36,7 @@ export async function loadStt(
     device: config.stt.device,
     language: config.stt.language,
     audioCtx: config.stt.audioCtx,
+    beamSize: config.stt.beamSize,
     timeoutMs: config.stt.timeoutMs,
     logger,
     ...(vad ? { vad: { engine: vad, options: segmenterOptions(config) } } : {}),

@@ -82,6 +82,7 @@ export function applySessionPatch(
   current: SessionSettings,
   patch: SessionPatch,
   voices: { has(id: string): boolean; default: string },
+  defaultTurnDetection: TurnDetection,
 ): SessionSettings {
   const next: SessionSettings = { ...current };
   const input = patch.audio?.input;
@@ -126,14 +127,7 @@ export function applySessionPatch(
   const td = input?.turn_detection !== undefined ? input.turn_detection : patch.turn_detection;
   if (td === null) next.turnDetection = null;
   else if (td !== undefined) {
-    const base = current.turnDetection ?? {
-      type: 'server_vad' as const,
-      threshold: 0.5,
-      prefixPaddingMs: 300,
-      silenceDurationMs: 500,
-      createResponse: true,
-      interruptResponse: true,
-    };
+    const base = current.turnDetection ?? defaultTurnDetection;
     next.turnDetection = {
       type: 'server_vad', // semantic_vad is served by the same VAD (documented)
       threshold: td.threshold ?? base.threshold,

@@ -13,7 +13,7 @@ import { SentenceSplitter } from '../pipeline/sentence-splitter.js';
 import { StageTimer } from '../pipeline/stage-timer.js';
 import type { TurnTimeline } from '../pipeline/timing.js';
 import { WireEncoder, wireBytesPerSecond } from '../protocol/audio-format.js';
-import { newId } from '../protocol/server-events.js';
+import { newId, type Dialect } from '../protocol/server-events.js';
 import type { SessionSettings } from '../protocol/session-settings.js';
 import { PacedAudioOut } from './audio-out.js';
 import { renderItem, type Conversation, type ConversationItem } from './conversation.js';
@@ -33,6 +33,7 @@ export interface ResponseContext {
   settings: SessionSettings;
   realtime: Config['realtime'];
   conversation: Conversation;
+  dialect: Dialect;
   logger: Logger;
   /** Sends a server event (the session names it in the client's dialect). */
   emit: (type: string, fields: Record<string, unknown>) => void;
@@ -72,6 +73,7 @@ export class Response {
   private cancelReason: string | undefined;
   private heardMs: number | undefined;
   private fillerTimer: NodeJS.Timeout | undefined;
+  private readonly previousItemId: string | null;
   readonly done: Promise<ResponseResult>;
 
   constructor(
@@ -80,9 +82,9 @@ export class Response {
   ) {
     this.modalities = request.modalities ?? ctx.settings.outputModalities;
     const audio = this.modalities.includes('audio');
-    this.item = ctx.conversation.add('assistant', audio ? 'audio' : 'text', '', {
-      status: 'in_progress',
-    }).item;
+    const added = ctx.conversation.add('assistant', audio ? 'audio' : 'text', '', { status: 'in_progress' });
+    this.item = added.item;
+    this.previousItemId = added.previousItemId;
     if (audio) {
       const format = ctx.settings.outputFormat;
       this.audioOut = new PacedAudioOut({
@@ -135,9 +137,9 @@ export class Response {
     ctx.emit('response.output_item.added', {
       response_id: this.id,
       output_index: 0,
-      item: renderItem(this.item, 'ga'),
+      item: this.rendered(),
     });
-    ctx.emit('conversation.item.created', { previous_item_id: null, item: renderItem(this.item, 'ga') });
+    ctx.emit('conversation.item.created', { previous_item_id: this.previousItemId, item: this.rendered() });
     ctx.emit('response.content_part.added', {
       response_id: this.id,
       item_id: this.item.id,
@@ -149,8 +151,10 @@ export class Response {
     try {
       this.scheduleFiller();
       const text = await this.transcribe();
-      if (text === '') result = { status: 'cancelled', reason: 'no_speech' };
-      else {
+      if (text === '') {
+        this.audioOut?.stop(); // no answer follows: the filler stops too
+        result = { status: 'cancelled', reason: 'no_speech' };
+      } else {
         await this.answer();
         await this.audioOut?.drained();
         if (this.controller.signal.aborted) throw abortReason(this.controller.signal);
@@ -360,6 +364,10 @@ export class Response {
     return out;
   }
 
+  private rendered() {
+    return renderItem(this.item, this.ctx.dialect);
+  }
+
   private partRef(fields: Record<string, unknown>) {
     return { response_id: this.id, item_id: this.item.id, output_index: 0, content_index: 0, ...fields };
   }
@@ -375,7 +383,7 @@ export class Response {
         this.item.text = ctx.conversation.truncate(this.item.id, Math.floor(played)).text;
       }
     }
-    request.timeline.mark('last_audio_sent');
+    if (this.audioOut && this.item.audioMs > 0) request.timeline.mark('last_audio_sent');
     request.timeline.mark('done');
     if (this.audioOut) {
       ctx.emit('response.output_audio.done', this.partRef({}));
@@ -391,7 +399,7 @@ export class Response {
     ctx.emit('response.output_item.done', {
       response_id: this.id,
       output_index: 0,
-      item: renderItem(this.item, 'ga'),
+      item: this.rendered(),
     });
     const statusDetails =
       result.status === 'completed'
@@ -410,7 +418,7 @@ export class Response {
         status: result.status,
         status_details: statusDetails,
         output_modalities: this.modalities,
-        output: [renderItem(this.item, 'ga')],
+        output: [this.rendered()],
         usage: {
           total_tokens: promptTokens + completionTokens,
           input_tokens: promptTokens,

@@ -363,3 +363,70 @@ describe('RealtimeSession bad input', () => {
     await answersANormalTurn(h);
   });
 });
+
+describe('RealtimeSession audio formats and transport', () => {
+  it('G.711 μ-law in and out at 8 kHz (telephony)', async () => {
+    const h = await SessionHarness.create({ fillers: false });
+    await h.send({
+      type: 'session.update',
+      session: {
+        audio: { input: { format: { type: 'audio/pcmu' } }, output: { format: { type: 'audio/pcmu' } } },
+      },
+    });
+    const { mulawEncode } = await import('../audio/g711.js');
+    const frame = (loud: boolean) =>
+      Buffer.from(
+        mulawEncode(
+          Int16Array.from({ length: 160 }, (_, i) => (loud ? Math.round(8000 * Math.sin(i / 3)) : 0)),
+        ),
+      ).toString('base64');
+    for (let i = 0; i < 20; i++) await h.send({ type: 'input_audio_buffer.append', audio: frame(true) });
+    for (let i = 0; i < 15; i++) await h.send({ type: 'input_audio_buffer.append', audio: frame(false) });
+    const done = responseOf(await h.waitFor('response.done'));
+    expect(done.status).toBe('completed');
+    const bytes = h
+      .of('response.output_audio.delta')
+      .reduce((n, e) => n + Buffer.from(e.delta as string, 'base64').length, 0);
+    // "Bien sûr." = 9 characters × 4 ms of audio at 8000 bytes per second.
+    expect(bytes).toBeGreaterThan(8000 * 0.036 * 0.9);
+    expect(bytes).toBeLessThan(8000 * 0.036 * 1.1);
+  });
+
+  it('binary frames when enabled: raw input audio in, raw output audio out', async () => {
+    const h = await SessionHarness.create({ fillers: false });
+    await h.send({ type: 'session.update', session: { binary_audio: true } });
+    const pcm = (loud: boolean) => {
+      const b = Buffer.alloc(960);
+      if (loud) for (let i = 0; i < 480; i++) b.writeInt16LE(Math.round(8000 * Math.sin(i / 3)), i * 2);
+      return b;
+    };
+    for (let i = 0; i < 20; i++) await h.session.receive(pcm(true), true);
+    for (let i = 0; i < 15; i++) await h.session.receive(pcm(false), true);
+    expect(responseOf(await h.waitFor('response.done')).status).toBe('completed');
+    expect(h.of('response.output_audio.delta')).toHaveLength(0);
+    expect(h.binary.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(0);
+  });
+
+  it('binary frames without binary_audio are refused with an error, the session stays up', async () => {
+    const h = await SessionHarness.create();
+    await h.session.receive(Buffer.alloc(100), true);
+    expect(((await h.waitFor('error')).error as { code: string }).code).toBe('binary_audio_disabled');
+    await answersANormalTurn(h);
+  });
+
+  it('idle timeout: an error event, then the socket is closed with 1000', async () => {
+    const h = await SessionHarness.create({ config: { realtime: { idleTimeoutMs: 1000 } } });
+    const error = await h.waitFor('error', 1, 3000);
+    expect((error.error as { code: string }).code).toBe('idle_timeout');
+    expect(h.closedWith).toEqual({ code: 1000, reason: 'idle timeout' });
+  });
+
+  it('beta clients get the beta event names', async () => {
+    const h = await SessionHarness.create({ dialect: 'beta' });
+    await h.turn();
+    await h.waitFor('response.done');
+    expect(h.types()).toContain('response.audio.delta');
+    expect(h.types()).toContain('response.audio_transcript.delta');
+    expect(h.types()).not.toContain('response.output_audio.delta');
+  });
+});

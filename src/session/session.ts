@@ -130,6 +130,12 @@ export class RealtimeSession {
     });
   }
 
+  /** The server closes the session (shutdown): the client gets `code`. */
+  end(code: number, reason: string): void {
+    this.deps.transport.close(code, reason);
+    this.close();
+  }
+
   /** The client went away: stop the response, forget the audio. */
   close(): void {
     if (this.closed) return;
@@ -147,10 +153,12 @@ export class RealtimeSession {
   private async dispatch(event: ClientEvent): Promise<void> {
     switch (event.type) {
       case 'session.update': {
-        const next = applySessionPatch(this.settings, event.session, {
-          has: (id) => this.deps.engines.voices.has(id),
-          default: this.deps.engines.defaultVoice,
-        });
+        const next = applySessionPatch(
+          this.settings,
+          event.session,
+          { has: (id) => this.deps.engines.voices.has(id), default: this.deps.engines.defaultVoice },
+          defaultSettings(this.deps.config, this.deps.engines.defaultVoice).turnDetection!,
+        );
         const inputChanged =
           JSON.stringify(next.inputFormat) !== JSON.stringify(this.settings.inputFormat) ||
           JSON.stringify(next.turnDetection) !== JSON.stringify(this.settings.turnDetection);
@@ -164,9 +172,7 @@ export class RealtimeSession {
       case 'input_audio_buffer.commit':
         return this.commit(event.event_id);
       case 'input_audio_buffer.clear':
-        this.input.clear();
-        this.segmenter?.reset();
-        this.speechItemId = undefined;
+        this.resetInput();
         if (this.state.state === 'user_speaking') this.state.to('listening', 'input cleared');
         this.emit('input_audio_buffer.cleared');
         return;
@@ -256,7 +262,8 @@ export class RealtimeSession {
       audio_end_ms: ms(event.endSample),
       item_id: this.speechItemId,
     });
-    const audio = this.input.take(this.pendingSpeechStart ?? event.startSample, event.endSample);
+    // The silence that ended the turn goes with it: Whisper drops words of tightly cut speech.
+    const audio = this.input.take(this.pendingSpeechStart ?? event.startSample, this.input.end);
     this.pendingSpeechStart = undefined;
     const item = this.commitAudio(audio, this.speechItemId);
     this.speechItemId = undefined;
@@ -266,7 +273,10 @@ export class RealtimeSession {
         new TurnTimeline(undefined, endedAt),
         true,
       );
-    else if (this.state.state === 'user_speaking') this.state.to('listening', 'turn committed, no response');
+    else {
+      this.untranscribed = { item, audio, rate: this.input.rate };
+      if (this.state.state === 'user_speaking') this.state.to('listening', 'turn committed, no response');
+    }
   }
 
   private pendingSpeechStart: number | undefined;
@@ -279,10 +289,9 @@ export class RealtimeSession {
         eventId,
       );
     const audio = this.input.take();
-    this.segmenter?.reset();
-    this.pendingSpeechStart = undefined;
     const item = this.commitAudio(audio, this.speechItemId);
-    this.speechItemId = undefined;
+    // The VAD and the buffer restart together, so their sample positions stay the same.
+    this.resetInput();
     const untranscribed = { item, audio, rate: this.input.rate };
     if (this.settings.turnDetection?.createResponse)
       await this.respondToTurn(untranscribed, new TurnTimeline(undefined, performance.now()), false);
@@ -311,14 +320,20 @@ export class RealtimeSession {
     timeline: TurnTimeline,
     speechKnown: boolean,
   ): Promise<void> {
-    if (this.response) {
-      if (this.settings.turnDetection?.interruptResponse ?? true) await this.stopResponse('turn_detected');
-      else await this.response.done;
+    const start = () =>
+      this.startResponse({
+        timeline,
+        transcribe: { item: turn.item, audio: { samples: turn.audio, sampleRate: turn.rate }, speechKnown },
+      });
+    if (!this.response) return start();
+    if (this.settings.turnDetection?.interruptResponse ?? true) {
+      await this.stopResponse('turn_detected');
+      if (!this.closed) start();
+      return;
     }
-    if (this.closed) return;
-    this.startResponse({
-      timeline,
-      transcribe: { item: turn.item, audio: { samples: turn.audio, sampleRate: turn.rate }, speechKnown },
+    // Not interrupting: the answer starts when the current one ends; the inbox goes on meanwhile.
+    void this.response.done.then(() => {
+      if (!this.closed && !this.response) start();
     });
   }
 
@@ -340,6 +355,7 @@ export class RealtimeSession {
         settings: this.settings,
         realtime: this.deps.config.realtime,
         conversation: this.conversation,
+        dialect: this.deps.dialect,
         logger: this.log,
         emit: (type, fields) => this.emit(type, fields),
         sendAudio: (chunk, responseId, itemId) => this.sendAudio(chunk, responseId, itemId),
@@ -384,6 +400,8 @@ export class RealtimeSession {
 
   private async truncate(itemId: string, audioEndMs: number): Promise<void> {
     const item = this.conversation.get(itemId);
+    if (item.role !== 'assistant' || item.modality !== 'audio' || audioEndMs > item.audioMs + 1)
+      this.conversation.truncate(item.id, audioEndMs); // throws the precise refusal, changes nothing
     if (this.response?.itemId === itemId) await this.stopResponse('client_truncated', audioEndMs);
     this.conversation.truncate(item.id, audioEndMs);
     this.emit('conversation.item.truncated', { item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });

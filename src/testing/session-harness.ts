@@ -3,7 +3,7 @@ import type { TtsEngine } from '../engines/tts/types.js';
 import { silentLogger } from '../log.js';
 import { FillerBank } from '../pipeline/fillers.js';
 import { SentenceCache } from '../pipeline/sentence-cache.js';
-import type { ServerEvent } from '../protocol/server-events.js';
+import type { Dialect, ServerEvent } from '../protocol/server-events.js';
 import { RealtimeSession } from '../session/session.js';
 import { FakeLlm, FakeStt, FakeTts } from './fake-engines.js';
 import { FakeVad } from './fake-vad.js';
@@ -14,6 +14,7 @@ export interface HarnessOptions {
   tts?: FakeTts;
   config?: ConfigInput;
   fillers?: boolean;
+  dialect?: Dialect;
 }
 
 /** A RealtimeSession on fake engines (energy VAD) with a transport that records what it sends. */
@@ -54,7 +55,7 @@ export class SessionHarness {
       cache: new SentenceCache(h.config.realtime.sentenceCacheSize),
       config: h.config,
       logger: silentLogger,
-      dialect: 'ga',
+      dialect: options.dialect ?? 'ga',
       model: 'test',
       transport: {
         sendJson: (e) => h.push(e),

@@ -7,6 +7,8 @@ export interface NativeTranscribeOptions {
   language?: string;
   maxThreads?: number;
   audioCtx?: number;
+  /** > 1 selects beam search (patched in by scripts/build-whisper.sh). */
+  beamSize?: number;
   temperature?: number;
 }
 

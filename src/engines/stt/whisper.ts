@@ -26,6 +26,8 @@ export type AudioCtxSetting = 'auto' | 'full' | number;
 export interface WhisperOptions extends EngineLoadOptions {
   language: string;
   audioCtx: AudioCtxSetting;
+  /** Beam search width; 1 = greedy decoding. */
+  beamSize?: number;
   timeoutMs: number;
   /** When set, audio this VAD finds no speech in is never decoded. */
   vad?: { engine: VadEngine; options: SegmenterOptions };
@@ -172,6 +174,7 @@ export class WhisperStt implements SttEngine {
         language: params.language,
         maxThreads: this.options.threads,
         audioCtx: params.audioCtx,
+        beamSize: this.options.beamSize ?? 1,
       });
       const onAbort = () => void Promise.resolve(job.stop()).catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
