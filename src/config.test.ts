@@ -7,7 +7,7 @@ import { ConfigError, configFields, configMarkdown, loadConfig } from './config.
 describe('config', () => {
   it('has a documented default for every field', () => {
     const config = loadConfig({ env: {} });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, tlsCert: '', tlsKey: '' });
     expect(config.stt.language).toBe('fr');
     for (const f of configFields()) {
       expect(f.doc, f.path).not.toBe('');
@@ -39,7 +39,7 @@ describe('config', () => {
       file: yaml,
       overrides: { stt: { language: 'de' } },
     });
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 7100 });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 7100, tlsCert: '', tlsKey: '' });
     expect(config.stt.language).toBe('de');
     const json = join(dir, 'voice.json');
     writeFileSync(json, JSON.stringify({ vad: { threshold: 0.6 } }));
