@@ -36,3 +36,14 @@ export function activeLevelDbfs(samples: Float32Array, sampleRate: number): numb
   levels.sort((a, b) => a - b);
   return levels[Math.min(levels.length - 1, Math.floor(levels.length * 0.95))]!;
 }
+
+/** The parts one after another in one array. */
+export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

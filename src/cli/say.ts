@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { float32ToInt16 } from '../audio/pcm.js';
+import { concatFloat32, float32ToInt16 } from '../audio/pcm.js';
 import { resample } from '../audio/resample.js';
 import { encodeWav } from '../audio/wav.js';
 import { loadTts } from '../engines/factory.js';
@@ -39,12 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
   if (parts.length === 0) throw new VoiceError('invalid_argument', 'the text has nothing to speak');
-  const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    samples.set(p, o);
-    o += p.length;
-  }
+  const samples = concatFloat32(parts);
   writeFileSync(values.output, encodeWav(float32ToInt16(samples), sampleRate));
   process.stderr.write(
     `voice say: ${tts.info.engine} ${tts.info.model}, ${(samples.length / sampleRate).toFixed(2)} s at ${sampleRate} Hz -> ${values.output}\n`,

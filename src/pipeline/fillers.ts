@@ -1,3 +1,4 @@
+import { concatFloat32 } from '../audio/pcm.js';
 import type { Logger } from '../log.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import type { CachedAudio } from './sentence-cache.js';
@@ -33,13 +34,7 @@ export class FillerBank {
           sampleRate = chunk.sampleRate;
         }
         if (parts.length === 0) continue;
-        const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-        let o = 0;
-        for (const p of parts) {
-          samples.set(p, o);
-          o += p.length;
-        }
-        fillers.push({ text, samples, sampleRate });
+        fillers.push({ text, samples: concatFloat32(parts), sampleRate });
       }
       bank.byVoice.set(id, fillers);
       logger.debug({ voice: id, fillers: fillers.length }, 'fillers synthesized');

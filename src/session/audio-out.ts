@@ -55,10 +55,6 @@ export class PacedAudioOut {
     return Math.max(0, this.sentMs - Math.max(0, this.bufferEnd - this.now()));
   }
 
-  get idle(): boolean {
-    return this.queue.length === 0;
-  }
-
   /** Resolves once everything enqueued so far has been sent (or the output was stopped). */
   drained(): Promise<void> {
     if (this.queue.length === 0 || this.stopped) return Promise.resolve();

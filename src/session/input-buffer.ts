@@ -1,3 +1,5 @@
+import { concatFloat32 } from '../audio/pcm.js';
+
 /**
  * The uncommitted input audio of a session, decoded, at the wire rate. Positions are absolute
  * sample indexes since the session's audio began (the VAD reports them that way), so a segment
@@ -57,25 +59,25 @@ export class InputAudioBuffer {
   }
 
   private flatten(): Float32Array {
-    if (this.chunks.length === 1) return this.chunks[0]!;
-    const all = new Float32Array(this.length);
-    let o = 0;
-    for (const c of this.chunks) {
-      all.set(c, o);
-      o += c.length;
-    }
-    this.chunks = [all];
-    return all;
+    if (this.chunks.length !== 1) this.chunks = [concatFloat32(this.chunks)];
+    return this.chunks[0] ?? new Float32Array(0);
   }
 
+  /** Drops whole chunks, and the head of the one cut through, without copying what is kept. */
   private dropBefore(absolute: number) {
-    // Copies what is kept: callers drop in large steps (see RealtimeSession.trimIdleAudio).
-    const n = absolute - this.base;
+    let n = absolute - this.base;
     if (n <= 0) return;
-    const all = this.flatten();
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [rest.slice()] : [];
-    this.length = rest.length;
     this.base = absolute;
+    this.length -= n;
+    while (n > 0 && this.chunks.length > 0) {
+      const first = this.chunks[0]!;
+      if (first.length <= n) {
+        this.chunks.shift();
+        n -= first.length;
+      } else {
+        this.chunks[0] = first.subarray(n);
+        n = 0;
+      }
+    }
   }
 }

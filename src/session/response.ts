@@ -1,6 +1,7 @@
+import { concatFloat32 } from '../audio/pcm.js';
 import type { Audio } from '../audio/wav.js';
 import type { Config } from '../config.js';
-import { abortReason, isAbortError, VoiceError, type ErrorCode } from '../errors.js';
+import { abortReason, isAbortError, VoiceError } from '../errors.js';
 import type { LlmEngine, LlmUsage } from '../engines/llm/types.js';
 import type { SttEngine } from '../engines/stt/types.js';
 import type { TtsEngine } from '../engines/tts/types.js';
@@ -103,10 +104,6 @@ export class Response {
     return this.item.id;
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
   /**
    * Stops everything now; `done` resolves with status `cancelled`. The item keeps the audio the
    * client says it played (`audioEndMs`, from a truncate), else the estimate of the pacer.
@@ -117,11 +114,6 @@ export class Response {
     this.heardMs = audioEndMs;
     this.controller.abort(new VoiceError('aborted', `response cancelled (${reason})`));
     this.audioOut?.stop();
-  }
-
-  /** Estimated milliseconds of this response's audio the client has played. */
-  playedMs(): number {
-    return this.audioOut?.playedMs() ?? 0;
   }
 
   private async run(): Promise<ResponseResult> {
@@ -320,13 +312,7 @@ export class Response {
     } finally {
       stage.dispose();
     }
-    const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      samples.set(p, o);
-      o += p.length;
-    }
-    return { samples, sampleRate: sampleRate || 22050 };
+    return { samples: concatFloat32(parts), sampleRate: sampleRate || 22050 };
   }
 
   /** Encodes audio for the wire and queues it; its transcript goes out when its first byte does. */
@@ -428,8 +414,4 @@ export class Response {
       },
     });
   }
-}
-
-export function errorCodeOf(err: unknown): ErrorCode {
-  return err instanceof VoiceError ? err.code : 'engine_failed';
 }

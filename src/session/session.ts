@@ -68,6 +68,8 @@ export class RealtimeSession {
   private input!: InputAudioBuffer;
   private decoder!: WireDecoder;
   private segmenter: VadSegmenter | undefined;
+  /** Where the current speech (prefix padding included) starts, in input samples. */
+  private pendingSpeechStart: number | undefined;
   /** Item id announced with speech_started, used for the item committed at speech_stopped. */
   private speechItemId: string | undefined;
   private response: Response | undefined;
@@ -278,8 +280,6 @@ export class RealtimeSession {
       if (this.state.state === 'user_speaking') this.state.to('listening', 'turn committed, no response');
     }
   }
-
-  private pendingSpeechStart: number | undefined;
 
   private async commit(eventId?: string): Promise<void> {
     if (this.input.durationMs < MIN_COMMIT_MS)
