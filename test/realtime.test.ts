@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { float32ToInt16 } from '../src/audio/pcm.js';
+import { resample } from '../src/audio/resample.js';
+import { readWav } from '../src/audio/wav.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
@@ -88,6 +91,8 @@ describe('real-time sessions on real engines', () => {
       session: {
         type: 'realtime',
         instructions: 'Tu es un assistant. Réponds toujours en au moins quatre longues phrases.',
+        // Half-speed speech: even a one-sentence answer still plays when the interruption is heard.
+        audio: { output: { speed: 0.5 } },
       },
     });
     await client.waitFor('session.updated');
@@ -95,7 +100,12 @@ describe('real-time sessions on real engines', () => {
     const firstAnswer = await client.waitFor('response.output_audio_transcript.delta', { timeoutMs: 90_000 });
     await client.streamWav(clip('jlo_32_quel_temps_fait_il.wav'));
     const first = (await client.waitFor('response.done', { timeoutMs: 90_000 })) as unknown as Done;
-    expect(first.response.status).toBe('cancelled');
+    const answer = client
+      .of('response.output_audio_transcript.delta')
+      .filter((e) => e.item_id === firstAnswer.item_id)
+      .map((e) => e.delta as string)
+      .join('');
+    expect(first.response.status, `the answer ended before the interruption: "${answer}"`).toBe('cancelled');
     const second = (await client.waitFor('response.done', { n: 2, timeoutMs: 90_000 })) as unknown as Done;
     expect(second.response.status).toBe('completed');
     // The cancelled answer keeps at most what was sent, as the user heard it.
@@ -187,9 +197,6 @@ describe('real-time sessions on real engines', () => {
           audio: { input: { turn_detection: null } },
         },
       });
-      const { readWav } = await import('../src/audio/wav.js');
-      const { resample } = await import('../src/audio/resample.js');
-      const { float32ToInt16 } = await import('../src/audio/pcm.js');
       const wav = await readWav(clip('jlo_33_quelle_heure_est_il.wav'));
       const pcm = float32ToInt16(resample(wav.samples, wav.sampleRate, 24000));
       rt.send({ type: 'input_audio_buffer.append', audio: Buffer.from(pcm.buffer).toString('base64') });
