@@ -42,6 +42,11 @@ export class FillerBank {
     return bank;
   }
 
+  /** Every filler of every voice. */
+  all(): Filler[] {
+    return [...this.byVoice.values()].flat();
+  }
+
   /** A filler of the voice, never the same one twice in a row; undefined when it has none. */
   pick(voice: string): Filler | undefined {
     const list = this.byVoice.get(voice);

@@ -5,6 +5,7 @@ import {
   WireDecoder,
   WireEncoder,
   betaFormatName,
+  encodeForWire,
   parseWireFormat,
   wireBytesPerSecond,
   wireRate,
@@ -163,5 +164,18 @@ describe('WireEncoder', () => {
 
   it('rejects an invalid source rate', () => {
     expect(() => new WireEncoder(PCM24, 0)).toThrow(VoiceError);
+  });
+});
+
+describe('encodeForWire', () => {
+  it('encodes a whole clip like a WireEncoder, once per clip and format', () => {
+    const clip = sine(22050, 440, 0.5);
+    const encoder = new WireEncoder(PCMU, 22050);
+    const expected = concat([encoder.encode(clip), encoder.flush()]);
+    const first = encodeForWire(clip, 22050, PCMU);
+    expect(Array.from(first)).toEqual(Array.from(expected));
+    expect(encodeForWire(clip, 22050, PCMU)).toBe(first);
+    expect(encodeForWire(clip, 22050, PCM24).length).toBe(2 * Math.round(0.5 * 24000));
+    expect(encodeForWire(sine(22050, 440, 0.5), 22050, PCMU)).not.toBe(first);
   });
 });

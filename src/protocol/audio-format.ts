@@ -126,6 +126,32 @@ export class WireEncoder {
   }
 }
 
+const encodedClips = new WeakMap<Float32Array, Map<string, Uint8Array>>();
+
+/**
+ * A whole clip in a wire format, remembered per clip and format: fillers and cached sentences are
+ * played again and again, and resampling them each time would delay their first byte.
+ */
+export function encodeForWire(
+  samples: Float32Array,
+  sampleRate: number,
+  format: WireAudioFormat,
+): Uint8Array {
+  const key = `${format.type}/${wireRate(format)}/${sampleRate}`;
+  let byFormat = encodedClips.get(samples);
+  const known = byFormat?.get(key);
+  if (known) return known;
+  const encoder = new WireEncoder(format, sampleRate);
+  const head = encoder.encode(samples);
+  const tail = encoder.flush();
+  const bytes = new Uint8Array(head.length + tail.length);
+  bytes.set(head);
+  bytes.set(tail, head.length);
+  if (!byFormat) encodedClips.set(samples, (byFormat = new Map<string, Uint8Array>()));
+  byFormat.set(key, bytes);
+  return bytes;
+}
+
 function describe(value: unknown): string {
   let text: string;
   try {

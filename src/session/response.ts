@@ -13,7 +13,7 @@ import { SentenceCache, type CachedAudio } from '../pipeline/sentence-cache.js';
 import { SentenceSplitter } from '../pipeline/sentence-splitter.js';
 import { StageTimer } from '../pipeline/stage-timer.js';
 import type { TurnTimeline } from '../pipeline/timing.js';
-import { WireEncoder, wireBytesPerSecond } from '../protocol/audio-format.js';
+import { encodeForWire, wireBytesPerSecond } from '../protocol/audio-format.js';
 import { newId, type Dialect } from '../protocol/server-events.js';
 import type { SessionSettings } from '../protocol/session-settings.js';
 import { PacedAudioOut } from './audio-out.js';
@@ -43,10 +43,18 @@ export interface ResponseContext {
   onFirstAudio: () => void;
 }
 
+/** A user audio item whose transcript is still unknown, with its audio. */
+export interface TranscriptionJob {
+  item: ConversationItem;
+  audio: Audio;
+  /** The server VAD heard speech in it, so the STT need not look for speech again. */
+  speechKnown: boolean;
+}
+
 export interface ResponseRequest {
   timeline: TurnTimeline;
-  /** The user's audio item still to transcribe (a turn that just ended), with its audio. */
-  transcribe?: { item: ConversationItem; audio: Audio; speechKnown: boolean };
+  /** User audio items to transcribe first, oldest first (the turn that just ended is last). */
+  transcribe?: TranscriptionJob[];
   instructions?: string;
   modalities?: ('audio' | 'text')[];
   maxOutputTokens?: number | 'inf';
@@ -74,6 +82,7 @@ export class Response {
   private cancelReason: string | undefined;
   private heardMs: number | undefined;
   private fillerTimer: NodeJS.Timeout | undefined;
+  private readonly transcribed = new Set<TranscriptionJob>();
   private readonly previousItemId: string | null;
   readonly done: Promise<ResponseResult>;
 
@@ -141,6 +150,7 @@ export class Response {
     });
     let result: ResponseResult;
     try {
+      await Promise.resolve(); // the session adopts this response before its first audio goes out
       this.scheduleFiller();
       const text = await this.transcribe();
       if (text === '') {
@@ -173,19 +183,39 @@ export class Response {
   private scheduleFiller() {
     const { ctx } = this;
     if (!this.audioOut || !ctx.realtime.fillers || !ctx.fillers) return;
-    this.fillerTimer = setTimeout(() => {
+    const play = () => {
       if (this.answerAudioQueued || this.controller.signal.aborted) return;
       const filler = ctx.fillers?.pick(ctx.settings.voice);
       if (!filler) return;
       ctx.fillers!.played++;
       this.queueAudio(filler, '');
-    }, ctx.realtime.fillerDelayMs);
+    };
+    // Without a delay the filler goes out now, before transcription starts its synchronous work.
+    if (ctx.realtime.fillerDelayMs <= 0) play();
+    else this.fillerTimer = setTimeout(play, ctx.realtime.fillerDelayMs);
   }
 
+  /**
+   * User audio items this response was cancelled before transcribing: the session hands them to
+   * the next response, so words said just before an interruption still reach the LLM.
+   */
+  untranscribed(): TranscriptionJob[] {
+    if (this.cancelReason === undefined) return [];
+    return (this.request.transcribe ?? []).filter((job) => !this.transcribed.has(job));
+  }
+
+  /** Transcribes the pending user items in order; '' when none of them holds speech. */
   private async transcribe(): Promise<string> {
-    const { ctx, request } = this;
-    const job = request.transcribe;
-    if (!job) return 'text';
+    const jobs = this.request.transcribe;
+    if (!jobs || jobs.length === 0) return 'text';
+    let text = '';
+    for (const job of jobs) text += await this.transcribeOne(job);
+    this.request.timeline.mark('stt_done');
+    return text;
+  }
+
+  private async transcribeOne(job: TranscriptionJob): Promise<string> {
+    const { ctx } = this;
     const stage = new StageTimer(this.controller.signal, ctx.realtime.sttTimeoutMs);
     stage.arm('transcription');
     try {
@@ -197,7 +227,7 @@ export class Response {
         }),
         stage.signal,
       );
-      request.timeline.mark('stt_done');
+      this.transcribed.add(job);
       job.item.text = transcript.text;
       ctx.emit('conversation.item.input_audio_transcription.completed', {
         item_id: job.item.id,
@@ -318,7 +348,7 @@ export class Response {
   /** Encodes audio for the wire and queues it; its transcript goes out when its first byte does. */
   private queueAudio(audio: CachedAudio, text: string) {
     const { ctx, request } = this;
-    const bytes = this.encode(audio);
+    const bytes = encodeForWire(audio.samples, audio.sampleRate, ctx.settings.outputFormat);
     const durationMs = (bytes.length * 1000) / wireBytesPerSecond(ctx.settings.outputFormat);
     this.audioOut!.enqueue({
       bytes,
@@ -337,17 +367,6 @@ export class Response {
         ctx.emit('response.output_audio_transcript.delta', this.partRef({ delta }));
       },
     });
-  }
-
-  private encode(audio: CachedAudio): Uint8Array {
-    const format = this.ctx.settings.outputFormat;
-    const encoder = new WireEncoder(format, audio.sampleRate);
-    const head = encoder.encode(audio.samples);
-    const tail = encoder.flush();
-    const out = new Uint8Array(head.length + tail.length);
-    out.set(head);
-    out.set(tail, head.length);
-    return out;
   }
 
   private rendered() {

@@ -4,6 +4,8 @@ import type { TtsEngine } from '../engines/tts/types.js';
 import type { Logger } from '../log.js';
 import type { ModelManager } from '../models/manager.js';
 import { FillerBank } from '../pipeline/fillers.js';
+import { encodeForWire } from '../protocol/audio-format.js';
+import { defaultSettings } from '../protocol/session-settings.js';
 import { SentenceCache } from '../pipeline/sentence-cache.js';
 import type { SessionEngines } from './session.js';
 
@@ -31,6 +33,9 @@ export async function loadRuntime(
   const fillers = config.realtime.fillers
     ? await FillerBank.build(voices, config.realtime.fillerPhrases, logger)
     : undefined;
+  // Sessions start in this format: their first filler then costs no resampling.
+  const { outputFormat } = defaultSettings(config, voice);
+  for (const f of fillers?.all() ?? []) encodeForWire(f.samples, f.sampleRate, outputFormat);
   return {
     engines: { vad, stt, llm, voices, defaultVoice: voice },
     fillers,

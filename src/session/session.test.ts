@@ -172,6 +172,59 @@ describe('RealtimeSession races (each named after the race it pins)', () => {
     await answersANormalTurn(h);
   });
 
+  it('barge-in during transcription keeps what was said before it', async () => {
+    // A pause mid-sentence ends the turn; the user goes on while the first part is transcribed.
+    const h = await SessionHarness.create({
+      fillers: false,
+      stt: new FakeStt((call) => ({
+        text: call === 0 ? 'Allume la lumière' : call === 1 ? 'Allume la lumière' : 'dans la cuisine.',
+        delayMs: call === 0 ? 2000 : 10,
+      })),
+    });
+    await h.turn();
+    await h.waitFor('response.created');
+    await h.turn();
+    const first = responseOf(await h.waitFor('response.done'));
+    expect(first.status).toBe('cancelled');
+    const second = responseOf(await h.waitFor('response.done', 2));
+    expect(second.status).toBe('completed');
+    const users = h.session.conversation.all().filter((i) => i.role === 'user');
+    expect(users.map((u) => u.text)).toEqual(['Allume la lumière', 'dans la cuisine.']);
+    const transcribed = h.of('conversation.item.input_audio_transcription.completed');
+    expect(transcribed.map((e) => e.item_id)).toEqual(users.map((u) => u.id));
+    const prompt = h.llm.calls
+      .at(-1)!
+      .filter((m) => m.role === 'user')
+      .map((m) => m.content);
+    expect(prompt).toEqual(['Allume la lumière', 'dans la cuisine.']);
+    await answersANormalTurn(h);
+  });
+
+  it('turns that end while an answer plays, with interrupt_response off, are all answered', async () => {
+    const h = await SessionHarness.create({
+      stt: new FakeStt((call) => ({ text: ['Un.', 'Deux.', 'Trois.'][call] ?? 'Encore.' })),
+      llm: new FakeLlm((call) => (call === 0 ? { tokens: ['Une longue réponse.'], firstTokenMs: 600 } : {})),
+    });
+    await h.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        audio: { input: { turn_detection: { type: 'server_vad', interrupt_response: false } } },
+      },
+    });
+    await h.turn();
+    await h.waitFor('response.created');
+    await h.turn();
+    await h.turn();
+    await h.waitFor('response.done', 2, 10_000);
+    await h.settled();
+    const done = h.of('response.done').map((e) => responseOf(e).status);
+    expect(done).toEqual(['completed', 'completed']);
+    const users = h.session.conversation.all().filter((i) => i.role === 'user');
+    expect(users.map((u) => u.text)).toEqual(['Un.', 'Deux.', 'Trois.']);
+    await answersANormalTurn(h);
+  });
+
   it('two commits back to back', async () => {
     const h = await SessionHarness.create({
       stt: new FakeStt((call) => ({ text: call === 0 ? 'Premier.' : 'Second.', delayMs: 30 })),

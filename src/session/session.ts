@@ -22,7 +22,7 @@ import {
 import { renderItem, Conversation, type ConversationItem } from './conversation.js';
 import { InputAudioBuffer } from './input-buffer.js';
 import { MessageRateLimiter } from './rate-limiter.js';
-import { Response, type ResponseRequest } from './response.js';
+import { Response, type ResponseRequest, type TranscriptionJob } from './response.js';
 import { SessionStateMachine } from './state.js';
 
 export interface SessionEngines {
@@ -73,8 +73,11 @@ export class RealtimeSession {
   /** Item id announced with speech_started, used for the item committed at speech_stopped. */
   private speechItemId: string | undefined;
   private response: Response | undefined;
-  /** A user audio item not transcribed yet (committed without a response, or created by the client). */
-  private untranscribed: { item: ConversationItem; audio: Float32Array; rate: number } | undefined;
+  /**
+   * User audio items not transcribed yet, oldest first: committed without a response, created by
+   * the client, or left by a response cancelled before it transcribed them.
+   */
+  private untranscribed: TranscriptionJob[] = [];
   /** Client events are handled one after another, in arrival order (audio before its commit). */
   private readonly inbox = new SerialQueue();
   private readonly rate: MessageRateLimiter;
@@ -185,7 +188,7 @@ export class RealtimeSession {
       case 'conversation.item.delete':
         if (this.response?.itemId === event.item_id) await this.stopResponse('item_deleted');
         this.conversation.delete(event.item_id);
-        if (this.untranscribed?.item.id === event.item_id) this.untranscribed = undefined;
+        this.untranscribed = this.untranscribed.filter((job) => job.item.id !== event.item_id);
         this.emit('conversation.item.deleted', { item_id: event.item_id });
         return;
       case 'conversation.item.retrieve':
@@ -269,14 +272,11 @@ export class RealtimeSession {
     this.pendingSpeechStart = undefined;
     const item = this.commitAudio(audio, this.speechItemId);
     this.speechItemId = undefined;
+    const job = { item, audio: { samples: audio, sampleRate: this.input.rate }, speechKnown: true };
     if (this.settings.turnDetection?.createResponse)
-      await this.respondToTurn(
-        { item, audio, rate: this.input.rate },
-        new TurnTimeline(undefined, endedAt),
-        true,
-      );
+      await this.respondToTurn(job, new TurnTimeline(undefined, endedAt));
     else {
-      this.untranscribed = { item, audio, rate: this.input.rate };
+      this.untranscribed.push(job);
       if (this.state.state === 'user_speaking') this.state.to('listening', 'turn committed, no response');
     }
   }
@@ -292,11 +292,11 @@ export class RealtimeSession {
     const item = this.commitAudio(audio, this.speechItemId);
     // The VAD and the buffer restart together, so their sample positions stay the same.
     this.resetInput();
-    const untranscribed = { item, audio, rate: this.input.rate };
+    const job = { item, audio: { samples: audio, sampleRate: this.input.rate }, speechKnown: false };
     if (this.settings.turnDetection?.createResponse)
-      await this.respondToTurn(untranscribed, new TurnTimeline(undefined, performance.now()), false);
+      await this.respondToTurn(job, new TurnTimeline(undefined, performance.now()));
     else {
-      this.untranscribed = untranscribed;
+      this.untranscribed.push(job);
       if (this.state.state === 'user_speaking') this.state.to('listening', 'committed');
     }
   }
@@ -315,37 +315,25 @@ export class RealtimeSession {
    * A new user turn needs an answer. A response still running is cancelled first when the turn
    * may interrupt it; otherwise the new answer waits for it to end.
    */
-  private async respondToTurn(
-    turn: { item: ConversationItem; audio: Float32Array; rate: number },
-    timeline: TurnTimeline,
-    speechKnown: boolean,
-  ): Promise<void> {
-    const start = () =>
-      this.startResponse({
-        timeline,
-        transcribe: { item: turn.item, audio: { samples: turn.audio, sampleRate: turn.rate }, speechKnown },
-      });
-    if (!this.response) return start();
+  private async respondToTurn(job: TranscriptionJob, timeline: TurnTimeline): Promise<void> {
+    if (!this.response) return this.startResponse({ timeline, transcribe: [job] });
     if (this.settings.turnDetection?.interruptResponse ?? true) {
       await this.stopResponse('turn_detected');
-      if (!this.closed) start();
+      if (!this.closed) this.startResponse({ timeline, transcribe: [job] });
       return;
     }
-    // Not interrupting: the answer starts when the current one ends; the inbox goes on meanwhile.
+    // Not interrupting: the turn waits for the current answer to end, with any other turn that
+    // ends meanwhile; the inbox goes on.
+    this.untranscribed.push(job);
     void this.response.done.then(() => {
-      if (!this.closed && !this.response) start();
+      if (!this.closed && !this.response && this.untranscribed.length > 0) this.startResponse({ timeline });
     });
   }
 
   private startResponse(request: ResponseRequest): void {
-    if (!request.transcribe && this.untranscribed) {
-      const { item, audio, rate } = this.untranscribed;
-      request = {
-        ...request,
-        transcribe: { item, audio: { samples: audio, sampleRate: rate }, speechKnown: false },
-      };
-    }
-    this.untranscribed = undefined;
+    const transcribe = [...this.untranscribed, ...(request.transcribe ?? [])];
+    this.untranscribed = [];
+    if (transcribe.length > 0) request = { ...request, transcribe };
     const voice = this.deps.engines.voices.get(this.settings.voice)!;
     const response = new Response(
       {
@@ -371,6 +359,7 @@ export class RealtimeSession {
       this.state.to('thinking', 'response started');
     void response.done.then((result) => {
       if (this.response === response) this.response = undefined;
+      this.untranscribed.unshift(...response.untranscribed());
       const timings = request.timeline.toJSON();
       this.log.info(
         { response: response.id, status: result.status, code: result.error?.code, timings: timings.marks },
@@ -424,7 +413,11 @@ export class RealtimeSession {
       ...(event.previous_item_id !== undefined ? { previousItemId: event.previous_item_id } : {}),
     });
     if (audio && text === '' && input.role === 'user')
-      this.untranscribed = { item, audio, rate: wireRate(this.settings.inputFormat) };
+      this.untranscribed.push({
+        item,
+        audio: { samples: audio, sampleRate: wireRate(this.settings.inputFormat) },
+        speechKnown: false,
+      });
     this.emit('conversation.item.created', {
       previous_item_id: previousItemId,
       item: renderItem(item, this.deps.dialect),
