@@ -131,7 +131,7 @@ export class Response {
       id: this.id,
       object: 'realtime.response',
       status,
-      output_modalities: this.modalities,
+      [this.modalitiesField()]: this.modalities,
       ...extra,
     });
     ctx.emit('response.created', { response: responseShape('in_progress', { output: [] }) });
@@ -369,6 +369,11 @@ export class Response {
     });
   }
 
+  /** The beta protocol names the response's modalities `modalities`. */
+  private modalitiesField(): 'modalities' | 'output_modalities' {
+    return this.ctx.dialect === 'beta' ? 'modalities' : 'output_modalities';
+  }
+
   private rendered() {
     return renderItem(this.item, this.ctx.dialect);
   }
@@ -422,7 +427,7 @@ export class Response {
         object: 'realtime.response',
         status: result.status,
         status_details: statusDetails,
-        output_modalities: this.modalities,
+        [this.modalitiesField()]: this.modalities,
         output: [this.rendered()],
         usage: {
           total_tokens: promptTokens + completionTokens,

@@ -481,5 +481,10 @@ describe('RealtimeSession audio formats and transport', () => {
     expect(h.types()).toContain('response.audio.delta');
     expect(h.types()).toContain('response.audio_transcript.delta');
     expect(h.types()).not.toContain('response.output_audio.delta');
+    for (const type of ['response.created', 'response.done']) {
+      const { response } = (await h.waitFor(type)) as unknown as { response: Record<string, unknown> };
+      expect(response.modalities).toEqual(['audio']);
+      expect(response).not.toHaveProperty('output_modalities');
+    }
   });
 });
