@@ -1,4 +1,3 @@
-import { concatFloat32 } from '../audio/pcm.js';
 import type { Audio } from '../audio/wav.js';
 import type { Config } from '../config.js';
 import { abortReason, isAbortError, VoiceError } from '../errors.js';
@@ -6,11 +5,10 @@ import type { LlmEngine, LlmUsage } from '../engines/llm/types.js';
 import type { SttEngine } from '../engines/stt/types.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import type { Logger } from '../log.js';
-import { abortable, raceAbort } from '../pipeline/abortable.js';
-import { AsyncQueue } from '../pipeline/async-queue.js';
+import { raceAbort } from '../pipeline/abortable.js';
+import { streamAnswer } from '../pipeline/answer-stream.js';
 import type { FillerBank } from '../pipeline/fillers.js';
-import { SentenceCache, type CachedAudio } from '../pipeline/sentence-cache.js';
-import { SentenceSplitter } from '../pipeline/sentence-splitter.js';
+import type { CachedAudio, SentenceCache } from '../pipeline/sentence-cache.js';
 import { StageTimer } from '../pipeline/stage-timer.js';
 import type { TurnTimeline } from '../pipeline/timing.js';
 import { encodeForWire, wireBytesPerSecond } from '../protocol/audio-format.js';
@@ -243,106 +241,36 @@ export class Response {
     }
   }
 
+  /** The LLM's answer: text deltas (text modality), or each sentence's audio queued as it is ready. */
   private async answer(): Promise<void> {
-    const sentences = new AsyncQueue<string>();
-    // A TTS failure stops the LLM too (through the response's signal), and is what gets reported.
-    const speaking = this.audioOut
-      ? this.speak(sentences).catch((err: unknown) => {
-          this.controller.abort(err);
-          throw err;
-        })
-      : Promise.resolve();
-    speaking.catch(() => undefined);
-    try {
-      await this.think(sentences);
-    } finally {
-      sentences.end();
-    }
-    await speaking;
-  }
-
-  /** The LLM stream: text deltas (text modality) or sentences for TTS (audio modality). */
-  private async think(sentences: AsyncQueue<string>): Promise<void> {
     const { ctx, request } = this;
-    const splitter = new SentenceSplitter({ firstClauseMinChars: ctx.realtime.firstClauseMinChars });
-    const stage = new StageTimer(this.controller.signal, ctx.realtime.firstTokenTimeoutMs);
     const maxTokens = request.maxOutputTokens ?? ctx.settings.maxOutputTokens;
-    const messages = ctx.conversation.messages(request.instructions ?? ctx.settings.instructions);
-    // The assistant item being written is last in the conversation and empty: not in the prompt.
-    let written = '';
-    const toSpeech = (chunks: string[]) => {
-      for (const s of chunks) {
-        request.timeline.mark('first_sentence');
-        sentences.push(s);
+    const stream = streamAnswer({
+      llm: ctx.engines.llm,
+      tts: this.audioOut ? ctx.engines.tts : undefined,
+      // The assistant item being written is last in the conversation and empty: not in the prompt.
+      messages: ctx.conversation.messages(request.instructions ?? ctx.settings.instructions),
+      signal: this.controller.signal,
+      maxTokens: maxTokens === 'inf' ? undefined : maxTokens,
+      temperature: ctx.settings.temperature,
+      voice: ctx.settings.voice,
+      speed: ctx.settings.speed,
+      cache: ctx.cache,
+      firstClauseMinChars: ctx.realtime.firstClauseMinChars,
+      firstTokenTimeoutMs: ctx.realtime.firstTokenTimeoutMs,
+      ttsTimeoutMs: ctx.realtime.ttsTimeoutMs,
+      timeline: request.timeline,
+    });
+    for await (const event of stream) {
+      if (event.type === 'done') this.usage = event.usage;
+      else if (event.type === 'audio') {
+        this.answerAudioQueued = true;
+        this.queueAudio(event.audio, event.text);
+      } else if (!this.audioOut) {
+        this.item.text += event.delta;
+        ctx.emit('response.output_text.delta', this.partRef({ delta: event.delta }));
       }
-    };
-    stage.arm('first LLM token');
-    try {
-      const stream = ctx.engines.llm.chat(messages, {
-        signal: stage.signal,
-        ...(maxTokens !== 'inf' ? { maxTokens } : {}),
-        ...(ctx.settings.temperature !== undefined ? { temperature: ctx.settings.temperature } : {}),
-      });
-      for await (const event of abortable(stream, stage.signal)) {
-        if (event.type === 'done') {
-          this.usage = event.usage;
-          break;
-        }
-        request.timeline.mark('first_llm_token');
-        stage.arm('the next LLM token');
-        written += event.text;
-        if (this.audioOut) toSpeech(splitter.push(event.text));
-        else {
-          this.item.text += event.text;
-          ctx.emit('response.output_text.delta', this.partRef({ delta: event.text }));
-        }
-      }
-      if (stage.signal.aborted) throw abortReason(stage.signal);
-      request.timeline.mark('llm_done');
-      if (this.audioOut) toSpeech(splitter.flush());
-    } finally {
-      stage.dispose();
     }
-    if (written.trim() === '') throw new VoiceError('engine_failed', 'the LLM wrote an empty answer');
-  }
-
-  /** TTS, one sentence at a time, each queued for paced sending as soon as it is synthesized. */
-  private async speak(sentences: AsyncQueue<string>): Promise<void> {
-    const { ctx, request } = this;
-    const { voice, speed } = ctx.settings;
-    for await (const sentence of sentences) {
-      const key = SentenceCache.key(voice, speed, sentence);
-      let audio = ctx.cache.get(key);
-      if (!audio) {
-        audio = await this.synthesize(sentence);
-        ctx.cache.set(key, audio);
-      }
-      request.timeline.mark('first_tts_chunk');
-      this.answerAudioQueued = true;
-      this.queueAudio(audio, sentence);
-    }
-  }
-
-  private async synthesize(sentence: string): Promise<CachedAudio> {
-    const { ctx } = this;
-    const stage = new StageTimer(this.controller.signal, ctx.realtime.ttsTimeoutMs);
-    stage.arm('synthesis of a sentence');
-    const parts: Float32Array[] = [];
-    let sampleRate = 0;
-    try {
-      const stream = ctx.engines.tts.synthesize(sentence, { signal: stage.signal, rate: ctx.settings.speed });
-      for await (const chunk of abortable(stream, stage.signal)) {
-        parts.push(chunk.samples);
-        sampleRate = chunk.sampleRate;
-      }
-      if (stage.signal.aborted) throw abortReason(stage.signal);
-    } catch (err) {
-      if (stage.signal.aborted) throw abortReason(stage.signal);
-      throw err;
-    } finally {
-      stage.dispose();
-    }
-    return { samples: concatFloat32(parts), sampleRate: sampleRate || 22050 };
   }
 
   /** Encodes audio for the wire and queues it; its transcript goes out when its first byte does. */
