@@ -12,7 +12,8 @@ import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { buildServer } from '../src/server.js';
-import { loadRuntime } from '../src/session/runtime.js';
+import { loadRuntime } from '../src/runtime/runtime.js';
+import { SqliteStore } from '../src/store/sqlite.js';
 import type { TurnMeasures } from './turns-client.js';
 import { fmt, machineLine, percentile } from './lib.js';
 
@@ -29,7 +30,12 @@ const runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.m
 out(
   `engines: ${[runtime.engines.stt, runtime.engines.llm, ...runtime.engines.voices.values()].map((e) => `${e.info.engine} ${e.info.model}`).join(', ')}; stt audioCtx ${config.stt.audioCtx}, beam ${config.stt.beamSize}`,
 );
-const app = buildServer({ config, logger: silentLogger, realtime: () => runtime });
+const app = await buildServer({
+  config,
+  logger: silentLogger,
+  runtime: () => runtime,
+  store: new SqliteStore(':memory:'),
+});
 await app.listen({ host: '127.0.0.1', port: 0 });
 const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/realtime`;
 

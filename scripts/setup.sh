@@ -9,9 +9,10 @@ command -v cmake >/dev/null || need+=(cmake)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v git >/dev/null || need+=(git)
+command -v python3 >/dev/null || need+=(python3) # node-gyp (better-sqlite3)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "setup: system packages present (cmake, g++, make, git, espeak-ng)"
+  echo "setup: system packages present (cmake, g++, make, git, python3, espeak-ng)"
   exit 0
 fi
 sudo=""

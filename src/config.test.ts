@@ -7,7 +7,13 @@ import { ConfigError, configFields, configMarkdown, loadConfig } from './config.
 describe('config', () => {
   it('has a documented default for every field', () => {
     const config = loadConfig({ env: {} });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, tlsCert: '', tlsKey: '' });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      tlsCert: '',
+      tlsKey: '',
+      shutdownDeadlineMs: 10_000,
+    });
     expect(config.stt.language).toBe('fr');
     for (const f of configFields()) {
       expect(f.doc, f.path).not.toBe('');
@@ -39,11 +45,30 @@ describe('config', () => {
       file: yaml,
       overrides: { stt: { language: 'de' } },
     });
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 7100, tlsCert: '', tlsKey: '' });
+    expect(config.server).toMatchObject({ host: '0.0.0.0', port: 7100, tlsCert: '' });
     expect(config.stt.language).toBe('de');
     const json = join(dir, 'voice.json');
     writeFileSync(json, JSON.stringify({ vad: { threshold: 0.6 } }));
     expect(loadConfig({ env: { VOICE_CONFIG: json } }).vad.threshold).toBe(0.6);
+  });
+
+  it('config/production.yaml turns auth on, with the secret from the environment', () => {
+    const config = loadConfig({ file: 'config/production.yaml', env: { VOICE_AUTH_SECRET: 's'.repeat(40) } });
+    expect(config.auth).toMatchObject({ enabled: true, algorithm: 'HS256', secret: 's'.repeat(40) });
+    expect(config.auth.openPaths).toEqual(['/health']);
+  });
+
+  it('reads lists from the environment as JSON arrays or comma-separated values', () => {
+    expect(loadConfig({ env: { VOICE_AUTH_OPEN_PATHS: '/health, /ready' } }).auth.openPaths).toEqual([
+      '/health',
+      '/ready',
+    ]);
+    expect(loadConfig({ env: { VOICE_AUTH_OPEN_PATHS: '["/metrics"]' } }).auth.openPaths).toEqual([
+      '/metrics',
+    ]);
+    expect(() => loadConfig({ env: { VOICE_AUTH_OPEN_PATHS: 'health' } })).toThrow(
+      /auth\.openPaths \(VOICE_AUTH_OPEN_PATHS\).*a JSON array or a comma-separated list/,
+    );
   });
 
   it('names the field, its variable and the accepted values on an invalid value', () => {

@@ -43,6 +43,98 @@ export const configSchema = z.strictObject({
         .max(65535)
         .default(8080)
         .describe('TCP port of the server (0 = any free port).'),
+      shutdownDeadlineMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(600_000)
+        .default(10_000)
+        .describe(
+          'On SIGTERM/SIGINT: answers in progress get this long to finish before they are cut and sessions closed (1001).',
+        ),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024)
+        .describe('Largest JSON request body; a larger one is refused with `body_too_large` (413).'),
+      uploadLimitBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 * 1024 * 1024)
+        .default(25 * 1024 * 1024)
+        .describe('Largest audio upload of `/v1/audio/transcriptions` (OpenAI allows 25 MB).'),
+      requestsPerMinute: z
+        .number()
+        .int()
+        .min(0)
+        .max(1_000_000)
+        .default(600)
+        .describe(
+          'HTTP requests per minute per token (per client address when auth is off); more get 429 with `Retry-After`. 0 = no limit.',
+        ),
+      maxTextChars: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .default(8000)
+        .describe('Longest `message`, `text` or `input` of a chat or speech request.'),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Require a JWT on every HTTP route and WebSocket (off for local use, with a warning at start-up).',
+        ),
+      algorithm: z.enum(['HS256', 'RS256']).default('HS256').describe('JWT signature algorithm.'),
+      secret: z
+        .string()
+        .default('')
+        .describe('HS256 shared secret, at least 32 characters (use the environment); never logged.'),
+      publicKeyFile: z.string().default('').describe('RS256: PEM file of the public key (SPKI).'),
+      issuer: z.string().default('').describe('Required `iss` claim (empty = not checked).'),
+      audience: z.string().default('').describe('Required `aud` claim (empty = not checked).'),
+      openPaths: z
+        .array(z.string().regex(/^\//))
+        .default([])
+        .describe(
+          'Paths served without a token, e.g. `["/health"]` for a liveness probe (JSON array or comma-separated list).',
+        ),
+      maxSessionsPerToken: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(4)
+        .describe(
+          'Concurrent real-time sessions per token (per client address when auth is off); more are refused with `session_limit_reached`.',
+        ),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      path: z
+        .string()
+        .min(1)
+        .default('data/conversations.db')
+        .describe('SQLite file of the conversation history (`:memory:` keeps nothing across restarts).'),
+      historyItems: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(40)
+        .describe('Most recent messages of a conversation given to the LLM with a new one.'),
     })
     .prefault({}),
   log: z
@@ -406,6 +498,7 @@ function acceptedValues(schema: z.ZodType): string {
   }
   if (inner instanceof z.ZodBoolean) return 'true or false';
   if (inner instanceof z.ZodRecord) return 'a JSON object';
+  if (inner instanceof z.ZodArray) return 'a JSON array or a comma-separated list';
   if (inner instanceof z.ZodString)
     return inner.minLength ? 'a non-empty string' : 'a string (empty = unset)';
   return 'a value';
@@ -432,6 +525,18 @@ function fromEnvString(schema: z.ZodType, raw: string): unknown {
     } catch {
       return raw;
     }
+  }
+  if (inner instanceof z.ZodArray) {
+    if (raw.trim().startsWith('['))
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        return raw;
+      }
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   }
   if (inner instanceof z.ZodBoolean)
     return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
@@ -492,8 +597,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const path = issue.path.join('.');
-      const field = fields.find((f) => f.path === path);
+      const issuePath = issue.path.join('.');
+      // An element of a list is reported as the list's field.
+      const field =
+        fields.find((f) => f.path === issuePath) ?? fields.find((f) => issuePath.startsWith(`${f.path}.`));
+      const path = field?.path ?? issuePath;
       if (issue.code === 'unrecognized_keys') {
         const where = path ? `${path}.` : '';
         return `unknown field ${issue.keys.map((k) => where + k).join(', ')} (known fields: ${fields.map((f) => f.path).join(', ')})`;

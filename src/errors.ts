@@ -32,6 +32,18 @@ export const ERROR_CODES = {
   item_not_found: 'No conversation item has this id.',
   item_not_truncatable: 'Only assistant audio items can be truncated, up to the audio sent.',
   binary_audio_disabled: 'Binary audio frames were sent but the session did not enable them.',
+  // HTTP API and operations.
+  invalid_request: 'The request body is missing a field or has a field of the wrong type.',
+  empty_text: 'The text to answer or to speak is empty.',
+  body_too_large: 'The request body is larger than the body limit.',
+  unsupported_media_type: 'The request body has a content type this route does not read.',
+  not_found: 'No route or resource at this address.',
+  unauthorized: 'The request has no valid bearer token.',
+  token_expired: 'The bearer token has expired.',
+  not_ready: 'The engines are still loading or warming up.',
+  shutting_down: 'The server is shutting down and takes no new work.',
+  store_unavailable: 'The conversation store cannot be opened.',
+  store_failed: 'Reading or writing the conversation store failed.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

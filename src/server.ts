@@ -1,54 +1,147 @@
 import { readFileSync } from 'node:fs';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
-import Fastify from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
+import { VoiceError } from './errors.js';
+import { registerAuth, selectProtocol } from './http/auth.js';
+import { Drain } from './http/drain.js';
+import { registerErrorHandling } from './http/errors.js';
 import type { Logger } from './log.js';
-import type { RealtimeRuntime } from './session/runtime.js';
-import { attachSession, SessionRegistry } from './session/ws-handler.js';
-import { VERSION } from './version.js';
+import { GpuMonitor } from './metrics/gpu.js';
+import { Metrics } from './metrics/registry.js';
+import { chatRoutes } from './routes/chat.js';
+import type { RouteContext } from './routes/context.js';
+import { healthRoutes } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
+import { realtimeRoutes } from './routes/realtime.js';
+import { speechRoutes } from './routes/speech.js';
+import { transcriptionRoutes } from './routes/transcriptions.js';
+import { Readiness } from './runtime/readiness.js';
+import type { Runtime } from './runtime/runtime.js';
+import { SessionRegistry } from './session/ws-handler.js';
+import type { ConversationStore } from './store/types.js';
+
+export { REALTIME_PATHS } from './routes/realtime.js';
 
 export interface ServerDeps {
   config: Config;
   logger: Logger;
-  /** The engines of real-time sessions; sessions are refused (not-ready error) until it is set. */
-  realtime?: () => RealtimeRuntime | undefined;
+  /** The engines once loaded and warmed up; routes answer `not_ready` (503) until then. */
+  runtime: () => Runtime | undefined;
+  /** Loading progress before that (shown by /ready). */
+  readiness?: () => Readiness;
+  store: ConversationStore;
+  gpu?: GpuMonitor;
 }
 
-/** Paths of the real-time WebSocket: ours, and OpenAI's so Realtime clients work unchanged. */
-export const REALTIME_PATHS = ['/ws/chat', '/v1/realtime'] as const;
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Graceful shutdown: refuse new work, let answers in progress finish up to
+     * `server.shutdownDeadlineMs`, close real-time sessions (1001), then the server.
+     */
+    shutdown(): Promise<void>;
+    metrics: Metrics;
+  }
+}
 
-/** The HTTP and WebSocket app: routes and wiring only. */
-export function buildServer({ config, logger, realtime }: ServerDeps) {
+/** The HTTP and WebSocket app: hooks, limits and routes (one file per group under routes/). */
+export async function buildServer({ config, logger, runtime, readiness, store, gpu }: ServerDeps) {
   const { tlsCert, tlsKey } = config.server;
   const https =
     tlsCert && tlsKey ? { https: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } } : {};
-  const app = Fastify({ loggerInstance: logger, ...https });
-  const startedAt = Date.now();
-  const registry = new SessionRegistry(config.realtime.maxSessions);
-  app.get('/health', () => ({
-    status: 'ok',
-    version: VERSION,
-    uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-    sessions: registry.sessions.size,
-  }));
+  const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- routes take the base logger type
+    loggerInstance: logger as FastifyBaseLogger,
+    // Request lines are logged below without the query string, which may carry a token.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.http.bodyLimitBytes,
+    ...https,
+  });
+  const sessions = new SessionRegistry(config.realtime.maxSessions, config.auth.maxSessionsPerToken);
+  const drain = new Drain();
+  const monitor = gpu ?? new GpuMonitor();
+  const metrics = new Metrics({
+    runtime,
+    realtimeSessions: () => sessions.sessions.size,
+    httpStreams: () => drain.active,
+    gpu: monitor,
+  });
+  const fallback = new Readiness();
+  const ctx: RouteContext = {
+    config,
+    loaded: runtime,
+    pending: readiness ?? (() => fallback),
+    store,
+    metrics,
+    drain,
+    gpu: monitor,
+    sessions,
+    startedAt: Date.now(),
+  };
+  app.decorate('metrics', metrics);
+  registerErrorHandling(app, (code) => metrics.error('http', code));
+  // Registered before the auth hook: its own onRequest hook marks upgrade requests, so that a
+  // refused upgrade (401, 429, 503) has its socket closed after the answer.
   // Frames above realtime.maxFrameBytes get an error event and the socket stays open; only
   // frames 16 times larger make ws close the connection (1009) to protect memory.
-  void app.register(websocket, { options: { maxPayload: config.realtime.maxFrameBytes * 16 } });
-  void app.register((scope, _options, done) => {
-    for (const path of REALTIME_PATHS)
-      scope.get(path, { websocket: true }, (socket, req) =>
-        attachSession(socket, {
-          runtime: realtime?.(),
-          registry,
-          config,
-          logger,
-          dialect: /realtime=v1/.test(String(req.headers['openai-beta'] ?? '')) ? 'beta' : 'ga',
-        }),
-      );
-    done();
+  await app.register(websocket, {
+    options: { maxPayload: config.realtime.maxFrameBytes * 16, handleProtocols: selectProtocol },
+    // On close, sessions end with 1001 "going away" (the plugin's default closes without a code).
+    preClose: (done) => {
+      for (const session of sessions.sessions) session.end(1001, 'server shutting down');
+      for (const client of app.websocketServer.clients) client.close(1001, 'server shutting down');
+      app.websocketServer.close();
+      done();
+    },
   });
-  app.addHook('onClose', () => {
-    for (const session of registry.sessions) session.end(1001, 'server shutting down');
+  await registerAuth(app, config.auth, logger);
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (drain.draining && request.url.split('?')[0] !== '/health')
+      done(new VoiceError('shutting_down', 'the server is shutting down and takes no new work'));
+    else done();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.request(request.method, route, reply.statusCode, seconds);
+    request.log.info(
+      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request done',
+    );
+  });
+  if (config.http.requestsPerMinute > 0)
+    await app.register(rateLimit, {
+      max: config.http.requestsPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.principal?.key ?? request.ip,
+      errorResponseBuilder: (_request, context) =>
+        new VoiceError(
+          'rate_limited',
+          `more than ${context.max} requests per minute; retry in ${context.after}`,
+        ),
+    });
+  await app.register(multipart, {
+    limits: { fileSize: config.http.uploadLimitBytes, files: 1, fields: 16, fieldSize: 64 * 1024 },
+  });
+  healthRoutes(app, ctx);
+  chatRoutes(app, ctx);
+  speechRoutes(app, ctx);
+  transcriptionRoutes(app, ctx);
+  modelRoutes(app, ctx);
+  realtimeRoutes(app, ctx, logger);
+
+  let closing: Promise<void> | undefined;
+  app.decorate('shutdown', function shutdown() {
+    closing ??= (async () => {
+      const answers = Promise.all([...sessions.sessions].map((s) => s.idle()));
+      const cut = await drain.shutdown(config.server.shutdownDeadlineMs, answers);
+      logger.info({ cut, sessions: sessions.sessions.size }, 'shutting down: answers finished or cut');
+      await app.close();
+    })();
+    return closing;
   });
   return app;
 }

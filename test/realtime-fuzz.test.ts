@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import type { TtsEngine } from '../src/engines/tts/types.js';
 import { silentLogger } from '../src/log.js';
-import { FillerBank } from '../src/pipeline/fillers.js';
-import { SentenceCache } from '../src/pipeline/sentence-cache.js';
 import { buildServer } from '../src/server.js';
-import type { RealtimeRuntime } from '../src/session/runtime.js';
-import { FakeLlm, FakeStt, FakeTts } from '../src/testing/fake-engines.js';
-import { FakeVad } from '../src/testing/fake-vad.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
 
 /** Malformed input through a real socket (fake engines: this is about the protocol, not the models). */
@@ -18,20 +14,17 @@ const config = loadConfig({
     realtime: { maxFrameBytes: 64 * 1024, maxMessagesPerSec: 100_000, maxSessions: 2 },
   },
 });
-let app: ReturnType<typeof buildServer>;
+let app: Awaited<ReturnType<typeof buildServer>>;
 let url: string;
 
 beforeAll(async () => {
-  const tts = new FakeTts();
-  const voices = new Map<string, TtsEngine>([['fake', tts]]);
-  const runtime: RealtimeRuntime = {
-    engines: { vad: FakeVad.energy(), stt: new FakeStt(), llm: new FakeLlm(), voices, defaultVoice: 'fake' },
-    fillers: await FillerBank.build(voices, { fr: ['Hum.'] }, silentLogger),
-    cache: new SentenceCache(16),
-    model: 'fake',
-    close: () => Promise.resolve(),
-  };
-  app = buildServer({ config, logger: silentLogger, realtime: () => runtime });
+  const runtime = await fakeRuntime();
+  app = await buildServer({
+    config,
+    logger: silentLogger,
+    runtime: () => runtime,
+    store: new SqliteStore(':memory:'),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/realtime`;
 });

@@ -12,15 +12,16 @@ import { loadConfig, type Config } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { buildServer } from '../src/server.js';
-import { loadRuntime, type RealtimeRuntime } from '../src/session/runtime.js';
+import { loadRuntime, type Runtime } from '../src/runtime/runtime.js';
+import { SqliteStore } from '../src/store/sqlite.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
 import { MODELS_DIR, requireSharedAssets, TESTAUDIO_DIR } from './helpers.js';
 
 /** Real engines end to end: Silero, whisper.cpp, the embedded llama.cpp, espeak-ng French. */
 const clip = (name: string) => join(TESTAUDIO_DIR, 'fr/s2p_jlo', name);
-let runtime: RealtimeRuntime;
+let runtime: Runtime;
 let config: Config;
-let app: ReturnType<typeof buildServer>;
+let app: Awaited<ReturnType<typeof buildServer>>;
 let url: string;
 const tmp = mkdtempSync(join(tmpdir(), 'voice-rt-'));
 
@@ -33,7 +34,12 @@ beforeAll(async () => {
     overrides: { server: { port: 0 }, llm: { engine: 'llamacpp' }, stt: { audioCtx: 'full' } },
   });
   runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.models.dir }), silentLogger);
-  app = buildServer({ config, logger: silentLogger, realtime: () => runtime });
+  app = await buildServer({
+    config,
+    logger: silentLogger,
+    runtime: () => runtime,
+    store: new SqliteStore(':memory:'),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 });
@@ -167,7 +173,12 @@ describe('real-time sessions on real engines', () => {
       { stdio: 'ignore' },
     );
     const tlsConfig = { ...config, server: { ...config.server, tlsCert: cert, tlsKey: key } };
-    const tls = buildServer({ config: tlsConfig, logger: silentLogger, realtime: () => runtime });
+    const tls = await buildServer({
+      config: tlsConfig,
+      logger: silentLogger,
+      runtime: () => runtime,
+      store: new SqliteStore(':memory:'),
+    });
     await tls.listen({ host: '127.0.0.1', port: 0 });
     try {
       const port = (tls.server.address() as { port: number }).port;

@@ -118,9 +118,20 @@ export async function readWav(path: string): Promise<Audio & { info: WavInfo }> 
 
 /** A 16-bit PCM mono WAV. */
 export function encodeWav(samples: Int16Array, sampleRate: number): Buffer {
+  return Buffer.concat([
+    wavHeader(sampleRate, samples.byteLength),
+    Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength),
+  ]);
+}
+
+/**
+ * The 44-byte header of a 16-bit PCM mono WAV. Without a length (a stream whose end is not known
+ * yet), both sizes are 0xFFFFFFFF, which players and `decodeWav` read as "up to the end".
+ */
+export function wavHeader(sampleRate: number, dataBytes?: number): Buffer {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + samples.byteLength, 4);
+  header.writeUInt32LE(dataBytes === undefined ? 0xffffffff : 36 + dataBytes, 4);
   header.write('WAVE', 8, 'ascii');
   header.write('fmt ', 12, 'ascii');
   header.writeUInt32LE(16, 16);
@@ -131,6 +142,6 @@ export function encodeWav(samples: Int16Array, sampleRate: number): Buffer {
   header.writeUInt16LE(2, 32);
   header.writeUInt16LE(16, 34);
   header.write('data', 36, 'ascii');
-  header.writeUInt32LE(samples.byteLength, 40);
-  return Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)]);
+  header.writeUInt32LE(dataBytes ?? 0xffffffff, 40);
+  return header;
 }

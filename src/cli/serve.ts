@@ -1,5 +1,7 @@
 import { buildServer } from '../server.js';
-import { loadRuntime, type RealtimeRuntime } from '../session/runtime.js';
+import { Readiness } from '../runtime/readiness.js';
+import { loadRuntime, type Runtime } from '../runtime/runtime.js';
+import { SqliteStore } from '../store/sqlite.js';
 import { createContext, number, parse } from './context.js';
 import { USAGE } from './usage.js';
 
@@ -16,27 +18,39 @@ export async function run(argv: string[]): Promise<number> {
     { ...values, 'log-level': values['log-level'] ?? process.env.VOICE_LOG_LEVEL ?? 'info' },
     { server: { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) } },
   );
-  let runtime: RealtimeRuntime | undefined;
-  const app = buildServer({ config: ctx.config, logger: ctx.logger, realtime: () => runtime });
+  const store = new SqliteStore(ctx.config.store.path);
+  const readiness = new Readiness();
+  let runtime: Runtime | undefined;
+  const app = await buildServer({
+    config: ctx.config,
+    logger: ctx.logger,
+    runtime: () => runtime,
+    readiness: () => readiness,
+    store,
+  });
   await app.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
-  // /health answers while the engines load; real-time sessions are refused until they are ready.
-  const loading = loadRuntime(ctx.config, ctx.models, ctx.logger).then(
+  // /health and /ready answer while the engines load and warm up; other routes answer not_ready.
+  const loading = loadRuntime(ctx.config, ctx.models, ctx.logger, readiness).then(
     (r) => {
       runtime = r;
-      ctx.logger.info('engines loaded: real-time sessions open');
+      ctx.logger.info('ready: engines loaded and warmed up');
     },
     (err: Error) =>
-      ctx.logger.error({ err: err.message }, 'engines failed to load: real-time sessions refused'),
+      ctx.logger.error({ err: err.message }, 'engines failed to load: the server stays not ready'),
   );
   const stop = (signal: string) => {
     ctx.logger.info({ signal }, 'shutting down');
     app
-      .close()
+      .shutdown()
       .then(() => loading)
       .then(() => runtime?.close())
+      .then(() => store.close())
       .then(
         () => process.exit(0),
-        () => process.exit(1),
+        (err: Error) => {
+          ctx.logger.error({ err: err.message }, 'shutdown failed');
+          process.exit(1);
+        },
       );
   };
   process.once('SIGINT', stop);

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { GpuMonitor } from './gpu.js';
 
 export interface MachineInfo {
   cpu: string;
@@ -41,28 +41,8 @@ export async function machineInfo(): Promise<MachineInfo> {
   };
 }
 
-function nvidiaGpu(): Promise<{ name: string | null; reason?: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'nvidia-smi',
-      ['--query-gpu=name,memory.total', '--format=csv,noheader,nounits'],
-      { timeout: 5000 },
-      (err, stdout) => {
-        if (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          resolve({
-            name: null,
-            reason: code === 'ENOENT' ? 'nvidia-smi not found' : `nvidia-smi failed: ${err.message}`,
-          });
-          return;
-        }
-        const [name, mem] = stdout
-          .trim()
-          .split('\n')[0]!
-          .split(',')
-          .map((s) => s.trim());
-        resolve({ name: `${name} (${Math.round(Number(mem) / 1024)} GiB)` });
-      },
-    );
-  });
+async function nvidiaGpu(): Promise<{ name: string | null; reason?: string }> {
+  const read = await new GpuMonitor(0).read();
+  if (read.gpus === null) return { name: null, reason: read.reason };
+  return { name: read.gpus.map((g) => `${g.name} (${Math.round(g.memoryTotalMiB / 1024)} GiB)`).join(', ') };
 }

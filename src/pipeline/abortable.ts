@@ -1,4 +1,4 @@
-import { abortReason } from '../errors.js';
+import { abortReason, VoiceError } from '../errors.js';
 
 /**
  * Settles with the promise, or rejects with the signal's reason as soon as it aborts, even when the
@@ -38,5 +38,23 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSigna
   } finally {
     // Not awaited: a source that ignores its signal may never settle.
     void Promise.resolve(it.return?.()).catch(() => undefined);
+  }
+}
+
+/** Runs `work` with a signal that aborts after `ms` (a `timeout` error naming `what`); never waits longer. */
+export async function withTimeout<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new VoiceError('timeout', `${what} took longer than ${ms} ms`)),
+    ms,
+  );
+  try {
+    return await raceAbort(work(controller.signal), controller.signal);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -7,6 +7,7 @@ import type { TtsEngine } from '../engines/tts/types.js';
 import { VadSegmenter } from '../engines/vad/segmenter.js';
 import type { VadEngine, VadEvent } from '../engines/vad/types.js';
 import type { Logger } from '../log.js';
+import type { TurnMetrics } from '../metrics/registry.js';
 import type { FillerBank } from '../pipeline/fillers.js';
 import type { SentenceCache } from '../pipeline/sentence-cache.js';
 import { TurnTimeline } from '../pipeline/timing.js';
@@ -20,6 +21,7 @@ import {
   type SessionSettings,
 } from '../protocol/session-settings.js';
 import { renderItem, Conversation, type ConversationItem } from './conversation.js';
+import type { ConversationSync } from './persistence.js';
 import { InputAudioBuffer } from './input-buffer.js';
 import { MessageRateLimiter } from './rate-limiter.js';
 import { Response, type ResponseRequest, type TranscriptionJob } from './response.js';
@@ -50,6 +52,11 @@ export interface SessionDeps {
   dialect: Dialect;
   /** Reported as the session's model. */
   model: string;
+  /** The session id: given to continue a stored conversation, else a new one. */
+  id?: string;
+  /** Saves the conversation (and holds the items of the one it continues). */
+  persistence?: ConversationSync;
+  metrics?: TurnMetrics;
 }
 
 /** Input shorter than this is not a turn (OpenAI's commit minimum). */
@@ -61,7 +68,7 @@ const MIN_COMMIT_MS = 100;
  * the session or loses its history.
  */
 export class RealtimeSession {
-  readonly id = newId('sess');
+  readonly id: string;
   readonly state = new SessionStateMachine();
   readonly conversation = new Conversation();
   private settings: SessionSettings;
@@ -86,6 +93,9 @@ export class RealtimeSession {
   readonly log: Logger;
 
   constructor(private readonly deps: SessionDeps) {
+    this.id = deps.id ?? newId('sess');
+    for (const item of deps.persistence?.loaded ?? [])
+      this.conversation.add(item.role, 'text', item.text, { id: item.id });
     this.log = deps.logger.child({ session: this.id });
     this.settings = defaultSettings(deps.config, deps.engines.defaultVoice);
     this.rate = new MessageRateLimiter(deps.config.realtime.maxMessagesPerSec);
@@ -132,6 +142,7 @@ export class RealtimeSession {
       } catch (err) {
         this.reportError(err, eventId);
       }
+      this.persist();
     });
   }
 
@@ -144,6 +155,7 @@ export class RealtimeSession {
   /** The client went away: stop the response, forget the audio. */
   close(): void {
     if (this.closed) return;
+    this.persist();
     this.closed = true;
     clearTimeout(this.idleTimer);
     this.response?.cancel('client_disconnected');
@@ -361,8 +373,10 @@ export class RealtimeSession {
       if (this.response === response) this.response = undefined;
       this.untranscribed.unshift(...response.untranscribed());
       const timings = request.timeline.toJSON();
+      this.persist();
+      this.deps.metrics?.turn('realtime', timings, result.status);
       this.log.info(
-        { response: response.id, status: result.status, code: result.error?.code, timings: timings.marks },
+        { turn: response.id, status: result.status, code: result.error?.code, timings: timings.marks },
         'turn done',
       );
       if (result.error)
@@ -383,6 +397,7 @@ export class RealtimeSession {
     const response = this.response;
     if (!response) return;
     if (this.state.can('interrupted')) this.state.to('interrupted', reason);
+    if (reason !== 'client_disconnected') this.deps.metrics?.interruption();
     response.cancel(reason, audioEndMs);
     await response.done;
   }
@@ -490,7 +505,12 @@ export class RealtimeSession {
     param?: string,
     type = 'invalid_request_error',
   ) {
+    this.deps.metrics?.error('realtime', code);
     this.emit('error', { error: { type, code, message, param: param ?? null, event_id: eventId ?? null } });
+  }
+
+  private persist() {
+    this.deps.persistence?.sync(this.conversation.all());
   }
 
   private touch() {

@@ -1,18 +1,43 @@
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { serverEvent, type Dialect } from '../protocol/server-events.js';
-import type { RealtimeRuntime } from './runtime.js';
+import type { TurnMetrics } from '../metrics/registry.js';
+import { newId, serverEvent, type Dialect } from '../protocol/server-events.js';
+import type { ConversationStore, StoredItem } from '../store/types.js';
+import { ConversationSync } from './persistence.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { RealtimeSession } from './session.js';
 
 /** Close codes: 1000 normal or idle, 1001 server shutting down, 1013 try again later (full or not ready). */
 export const CLOSE_TRY_AGAIN = 1013;
 
+/** Open sessions, in all and per principal (token or client address). */
 export class SessionRegistry {
   readonly sessions = new Set<RealtimeSession>();
-  constructor(readonly max: number) {}
+  private readonly perKey = new Map<string, number>();
+  constructor(
+    readonly max: number,
+    readonly maxPerKey: number,
+  ) {}
+
   get full(): boolean {
     return this.sessions.size >= this.max;
+  }
+
+  countOf(key: string): number {
+    return this.perKey.get(key) ?? 0;
+  }
+
+  add(session: RealtimeSession, key: string): void {
+    this.sessions.add(session);
+    this.perKey.set(key, this.countOf(key) + 1);
+  }
+
+  delete(session: RealtimeSession, key: string): void {
+    if (!this.sessions.delete(session)) return;
+    const n = this.countOf(key) - 1;
+    if (n > 0) this.perKey.set(key, n);
+    else this.perKey.delete(key);
   }
 }
 
@@ -23,11 +48,18 @@ export class SessionRegistry {
 export function attachSession(
   socket: WebSocket,
   options: {
-    runtime: RealtimeRuntime | undefined;
+    runtime: Runtime | undefined;
     registry: SessionRegistry;
     config: Config;
     logger: Logger;
     dialect: Dialect;
+    /** Who the session acts for: sessions are counted per key. */
+    principalKey: string;
+    sessionId?: string | undefined;
+    /** The stored conversation the session continues (empty for a new one). */
+    history?: StoredItem[] | undefined;
+    store?: ConversationStore | undefined;
+    metrics?: TurnMetrics | undefined;
   },
 ): void {
   const refuse = (code: 'session_limit_reached' | 'engine_unavailable', message: string) => {
@@ -38,11 +70,23 @@ export function attachSession(
     );
     socket.close(CLOSE_TRY_AGAIN, code);
   };
-  const { runtime, registry, config } = options;
+  const { runtime, registry, config, principalKey } = options;
   if (!runtime) return refuse('engine_unavailable', 'the engines are still loading; retry in a few seconds');
   if (registry.full)
     return refuse('session_limit_reached', `the server already serves ${registry.max} sessions`);
+  if (registry.countOf(principalKey) >= registry.maxPerKey)
+    return refuse(
+      'session_limit_reached',
+      `this token (or address) already has ${registry.maxPerKey} open sessions`,
+    );
+  const sessionId = options.sessionId ?? newId('sess');
+  const log = options.logger.child({ session: sessionId });
   const session = new RealtimeSession({
+    id: sessionId,
+    ...(options.store
+      ? { persistence: new ConversationSync(options.store, sessionId, options.history ?? [], log) }
+      : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     engines: runtime.engines,
     fillers: runtime.fillers,
     cache: runtime.cache,
@@ -60,7 +104,7 @@ export function attachSession(
       close: (code, reason) => socket.close(code, reason),
     },
   });
-  registry.sessions.add(session);
+  registry.add(session, principalKey);
   session.log.info({ sessions: registry.sessions.size, dialect: options.dialect }, 'session opened');
   let missedPongs = 0;
   const ping = setInterval(() => {
@@ -80,7 +124,7 @@ export function attachSession(
   socket.on('close', (code) => {
     clearInterval(ping);
     session.close();
-    registry.sessions.delete(session);
+    registry.delete(session, principalKey);
     session.log.info({ code, sessions: registry.sessions.size }, 'session closed');
   });
   socket.on('error', (err) => session.log.warn({ err: err.message }, 'websocket error'));

@@ -29,9 +29,13 @@ export class RealtimeTestClient {
     });
   }
 
-  static connect(url: string, options: WebSocket.ClientOptions = {}): Promise<RealtimeTestClient> {
+  static connect(
+    url: string,
+    options: WebSocket.ClientOptions = {},
+    protocols: string[] = [],
+  ): Promise<RealtimeTestClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, options);
+      const ws = new WebSocket(url, protocols, options);
       const client = new RealtimeTestClient(ws);
       ws.once('open', () => resolve(client));
       ws.once('error', reject);
@@ -112,6 +116,18 @@ export class RealtimeTestClient {
   /** When the input audio at this position (ms since the session's first append) was sent. */
   sentAt(positionMs: number): number {
     return this.frameSentAt[Math.min(this.frameSentAt.length - 1, Math.floor(positionMs / 20))] ?? NaN;
+  }
+
+  /** Settles when the server (or the client) has closed the socket. */
+  waitForClose(timeoutMs = 10_000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the socket did not close')), timeoutMs);
+      this.ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   close(): Promise<void> {

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
+import type { Config } from '../config.js';
+import { VoiceError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** Who a request acts for: the token's subject, or the client address when auth is off. */
+export interface Principal {
+  /** Rate limits and session quotas count per key. */
+  key: string;
+  subject: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+/** Subprotocol entries that carry a token, since browsers cannot set headers on a WebSocket. */
+const PROTOCOL_PREFIXES = ['bearer.', 'openai-insecure-api-key.'];
+
+/** The bearer token of a request: Authorization header, `?token=`, or a WebSocket subprotocol. */
+export function tokenOf(request: Pick<FastifyRequest, 'headers' | 'query'>): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match) return match[1];
+  }
+  const query = request.query as Record<string, unknown> | undefined;
+  if (typeof query?.token === 'string' && query.token !== '') return query.token;
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (typeof protocols === 'string')
+    for (const entry of protocols.split(',').map((p) => p.trim()))
+      for (const prefix of PROTOCOL_PREFIXES)
+        if (entry.startsWith(prefix) && entry.length > prefix.length) return entry.slice(prefix.length);
+  return undefined;
+}
+
+/**
+ * The subprotocol the server answers a WebSocket with: `realtime` when offered (OpenAI's clients),
+ * else the first entry that is not a token, else the token entry itself (a browser fails the
+ * connection unless the server picks one of the protocols it offered).
+ */
+export function selectProtocol(protocols: Set<string>): string | false {
+  if (protocols.has('realtime')) return 'realtime';
+  const all = [...protocols];
+  return all.find((p) => !PROTOCOL_PREFIXES.some((prefix) => p.startsWith(prefix))) ?? all[0] ?? false;
+}
+
+/** Verifies HS256 or RS256 JWTs with the key, issuer and audience of the config. */
+export class TokenVerifier {
+  private constructor(
+    private readonly key: Awaited<ReturnType<typeof importSPKI>> | Uint8Array,
+    private readonly auth: Config['auth'],
+  ) {}
+
+  static async create(auth: Config['auth']): Promise<TokenVerifier> {
+    if (auth.algorithm === 'HS256') {
+      if (auth.secret.length < 32)
+        throw new VoiceError('invalid_config', 'auth.secret must hold at least 32 characters for HS256');
+      return new TokenVerifier(new TextEncoder().encode(auth.secret), auth);
+    }
+    if (!auth.publicKeyFile)
+      throw new VoiceError('invalid_config', 'auth.publicKeyFile is required for RS256');
+    let pem: string;
+    try {
+      pem = readFileSync(auth.publicKeyFile, 'utf8');
+    } catch (err) {
+      throw new VoiceError(
+        'file_not_found',
+        `auth.publicKeyFile ${auth.publicKeyFile}: ${(err as Error).message}`,
+      );
+    }
+    return new TokenVerifier(await importSPKI(pem, 'RS256'), auth);
+  }
+
+  async verify(token: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [this.auth.algorithm],
+        ...(this.auth.issuer ? { issuer: this.auth.issuer } : {}),
+        ...(this.auth.audience ? { audience: this.auth.audience } : {}),
+      });
+      return payload;
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired)
+        throw new VoiceError('token_expired', 'the bearer token has expired');
+      throw new VoiceError('unauthorized', `invalid bearer token (${(err as Error).message})`);
+    }
+  }
+}
+
+/**
+ * Every request gets a principal; with auth on, a request without a valid token is refused (401)
+ * before any route or WebSocket upgrade runs, except on `auth.openPaths`.
+ */
+export async function registerAuth(
+  app: FastifyInstance,
+  auth: Config['auth'],
+  logger: Logger,
+): Promise<void> {
+  app.decorateRequest('principal', null as unknown as Principal);
+  if (!auth.enabled) {
+    logger.warn('authentication is off: every client is trusted (set auth.enabled for production)');
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.principal = { key: request.ip, subject: undefined };
+      done();
+    });
+    return;
+  }
+  const verifier = await TokenVerifier.create(auth);
+  const open = new Set(auth.openPaths);
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0]!;
+    const token = tokenOf(request);
+    if (!token) {
+      if (open.has(path)) {
+        request.principal = { key: request.ip, subject: undefined };
+        return;
+      }
+      throw new VoiceError(
+        'unauthorized',
+        'a bearer token is required (Authorization header, ?token= or subprotocol)',
+      );
+    }
+    const payload = await verifier.verify(token);
+    const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
+    request.principal = { key: `token:${subject ?? token.slice(-16)}`, subject };
+  });
+}

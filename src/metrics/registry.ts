@@ -1,0 +1,174 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ErrorCode } from '../errors.js';
+import { TURN_MARKS, type TurnTimings } from '../pipeline/timing.js';
+import { STAGES } from '../runtime/readiness.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { GpuMonitor } from './gpu.js';
+
+export type Transport = 'realtime' | 'http';
+
+/** What sessions and routes report; the Prometheus registry below is one implementation. */
+export interface TurnMetrics {
+  /** One answered (or failed, or cancelled) turn with its stage timeline. */
+  turn(transport: Transport, timings: TurnTimings, status: string): void;
+  /** A response stopped by the user (barge-in, cancel, truncate). */
+  interruption(): void;
+  error(transport: Transport, code: ErrorCode): void;
+}
+
+/** Seconds from the end of the user's turn (or the request) to each stage: 5 ms to 60 s. */
+export const STAGE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 60];
+/** Whole HTTP requests, streaming ones included: 1 ms to 60 s. */
+export const REQUEST_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export interface MetricsSources {
+  runtime: () => Runtime | undefined;
+  realtimeSessions: () => number;
+  httpStreams: () => number;
+  gpu: GpuMonitor;
+}
+
+/**
+ * Every metric of the service (docs/metrics.md lists names, units and buckets). Counters that the
+ * engines keep themselves (fillers played, sentence-cache hits) are read at scrape time.
+ */
+export class Metrics implements TurnMetrics {
+  readonly registry = new Registry();
+  private readonly stage: Histogram<'transport' | 'stage'>;
+  private readonly turns: Counter<'transport' | 'status'>;
+  private readonly interruptions: Counter;
+  private readonly errors: Counter<'transport' | 'code'>;
+  private readonly requests: Histogram<'method' | 'route' | 'status'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'voice_' });
+    this.stage = new Histogram({
+      name: 'voice_turn_stage_seconds',
+      help: 'Time from the end of the user turn (real-time) or the request (HTTP) to each stage of the answer.',
+      labelNames: ['transport', 'stage'],
+      buckets: STAGE_BUCKETS,
+      registers,
+    });
+    this.turns = new Counter({
+      name: 'voice_turns_total',
+      help: 'Answers by transport and final status (completed, cancelled, failed, incomplete).',
+      labelNames: ['transport', 'status'],
+      registers,
+    });
+    this.interruptions = new Counter({
+      name: 'voice_interruptions_total',
+      help: 'Answers stopped by the user (barge-in, response.cancel, truncate).',
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'voice_errors_total',
+      help: 'Errors reported to clients, by transport and catalogue code.',
+      labelNames: ['transport', 'code'],
+      registers,
+    });
+    this.requests = new Histogram({
+      name: 'voice_http_request_duration_seconds',
+      help: 'HTTP requests from arrival to the last byte, by route pattern and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    });
+    const fromRuntime = (read: (r: Runtime) => number) => {
+      let last = 0;
+      return function (this: Counter) {
+        const r = sources.runtime();
+        const now = r ? read(r) : last;
+        if (now > last) this.inc(now - last);
+        last = now;
+      };
+    };
+    new Counter({
+      name: 'voice_fillers_played_total',
+      help: 'Filler phrases played while an answer was being prepared.',
+      registers,
+      collect: fromRuntime((r) => r.fillers?.played ?? 0),
+    });
+    new Counter({
+      name: 'voice_sentence_cache_hits_total',
+      help: 'Sentences whose audio came from the sentence cache.',
+      registers,
+      collect: fromRuntime((r) => r.cache.hits),
+    });
+    new Counter({
+      name: 'voice_sentence_cache_misses_total',
+      help: 'Sentences synthesized because the cache did not hold them.',
+      registers,
+      collect: fromRuntime((r) => r.cache.misses),
+    });
+    new Gauge({
+      name: 'voice_active_sessions',
+      help: 'Open real-time sessions (WebSocket) and HTTP answers being streamed.',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        this.set({ transport: 'realtime' }, sources.realtimeSessions());
+        this.set({ transport: 'http' }, sources.httpStreams());
+      },
+    });
+    new Gauge({
+      name: 'voice_engine_ready',
+      help: '1 when the engine of the stage is loaded and warmed up, else 0.',
+      labelNames: ['stage'],
+      registers,
+      collect() {
+        const readiness = sources.runtime()?.readiness;
+        for (const stage of STAGES) this.set({ stage }, readiness?.engines[stage].state === 'ready' ? 1 : 0);
+      },
+    });
+    // The first GPU gauge reads nvidia-smi once per scrape and sets all three (gauges are
+    // serialized in registration order, after their own collect).
+    const gpuUtil: Gauge<'gpu' | 'name'> = new Gauge({
+      name: 'voice_gpu_utilization_ratio',
+      help: 'GPU busy time over the last sample period (0 to 1), per GPU; absent without a GPU.',
+      labelNames: ['gpu', 'name'],
+      registers,
+      async collect() {
+        const { gpus } = await sources.gpu.read();
+        for (const g of [gpuUtil, gpuUsed, gpuTotal]) g.reset();
+        for (const g of gpus ?? []) {
+          const labels = { gpu: String(g.index), name: g.name };
+          gpuUtil.set(labels, g.utilizationPercent / 100);
+          gpuUsed.set(labels, g.memoryUsedMiB * 2 ** 20);
+          gpuTotal.set(labels, g.memoryTotalMiB * 2 ** 20);
+        }
+      },
+    });
+    const gpuUsed = new Gauge({
+      name: 'voice_gpu_memory_used_bytes',
+      help: 'GPU memory in use, per GPU; absent without a GPU.',
+      labelNames: ['gpu', 'name'],
+      registers,
+    });
+    const gpuTotal = new Gauge({
+      name: 'voice_gpu_memory_total_bytes',
+      help: 'GPU memory in all, per GPU; absent without a GPU.',
+      labelNames: ['gpu', 'name'],
+      registers,
+    });
+  }
+  turn(transport: Transport, timings: TurnTimings, status: string): void {
+    this.turns.inc({ transport, status });
+    for (const stage of TURN_MARKS) {
+      const ms = timings.marks[stage];
+      if (ms !== undefined && stage !== timings.origin) this.stage.observe({ transport, stage }, ms / 1000);
+    }
+  }
+
+  interruption(): void {
+    this.interruptions.inc();
+  }
+
+  error(transport: Transport, code: ErrorCode): void {
+    this.errors.inc({ transport, code });
+  }
+
+  request(method: string, route: string, status: number, seconds: number): void {
+    this.requests.observe({ method, route, status: String(status) }, seconds);
+  }
+}

@@ -1,0 +1,161 @@
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { float32ToInt16 } from '../audio/pcm.js';
+import { parseBody, requireText, sessionIdSchema } from '../http/validate.js';
+import { streamAnswer, type AnswerOptions } from '../pipeline/answer-stream.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { runtimeOf, voiceOf, type RouteContext } from './context.js';
+import { startTurn, streamError, type HttpTurn } from './turn.js';
+
+const chatBody = z.strictObject({
+  message: z.string(),
+  session_id: sessionIdSchema.optional(),
+  max_tokens: z.number().int().min(1).max(32768).optional(),
+});
+const herChatBody = chatBody.extend({ voice: z.string().optional() });
+
+/**
+ * `POST /chat`: the answer as JSON, or its text deltas as Server-Sent Events with
+ * `Accept: text/event-stream`. `POST /her/chat`: an NDJSON stream of text deltas and, one per
+ * sentence as soon as it is synthesized, base64 PCM16 audio, while the LLM is still writing.
+ */
+export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.post('/chat', async (request, reply) => {
+    const body = parseBody(chatBody, request.body);
+    const message = requireText(body.message, 'message', ctx.config.http.maxTextChars);
+    const runtime = runtimeOf(ctx);
+    const turn = await startTurn(ctx, request, reply, body.session_id, message);
+    const answer = streamAnswer(answerOptions(ctx, runtime, turn, body.max_tokens));
+    const sse = /\btext\/event-stream\b/.test(String(request.headers.accept ?? ''));
+    if (!sse) {
+      let text = '';
+      try {
+        for await (const event of answer) if (event.type === 'text') text += event.delta;
+      } catch (err) {
+        await turn.finish(text, err);
+        throw err;
+      }
+      await turn.finish(text);
+      return reply.header('x-session-id', turn.sessionId).send({
+        session_id: turn.sessionId,
+        model: runtime.model,
+        text,
+        timings: turn.timeline.toJSON(),
+      });
+    }
+    return streamLines(
+      reply,
+      turn,
+      'text/event-stream',
+      (e) => `data: ${JSON.stringify(e)}\n\n`,
+      async (write) => {
+        let text = '';
+        try {
+          for await (const event of answer)
+            if (event.type === 'text') {
+              text += event.delta;
+              write({ type: 'text', delta: event.delta });
+            }
+          await turn.finish(text);
+          write({ type: 'done', session_id: turn.sessionId, text, timings: turn.timeline.toJSON() });
+        } catch (err) {
+          await turn.finish(text, err);
+          write({ type: 'error', error: streamError(err) });
+        }
+      },
+    );
+  });
+
+  app.post('/her/chat', async (request, reply) => {
+    const body = parseBody(herChatBody, request.body);
+    const message = requireText(body.message, 'message', ctx.config.http.maxTextChars);
+    const runtime = runtimeOf(ctx);
+    const voice = voiceOf(runtime, body.voice);
+    const turn = await startTurn(ctx, request, reply, body.session_id, message);
+    const answer = streamAnswer({
+      ...answerOptions(ctx, runtime, turn, body.max_tokens),
+      tts: voice.tts,
+      voice: voice.id,
+    });
+    return streamLines(
+      reply,
+      turn,
+      'application/x-ndjson',
+      (e) => `${JSON.stringify(e)}\n`,
+      async (write) => {
+        let text = '';
+        try {
+          for await (const event of answer)
+            if (event.type === 'text') {
+              text += event.delta;
+              write({ type: 'text', delta: event.delta });
+            } else if (event.type === 'audio') {
+              const pcm = float32ToInt16(event.audio.samples);
+              write({
+                type: 'audio',
+                audio: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64'),
+                sample_rate: event.audio.sampleRate,
+                text: event.text,
+              });
+              turn.timeline.mark('first_audio_sent');
+              turn.timeline.mark('first_answer_audio_sent');
+            }
+          turn.timeline.mark('last_audio_sent');
+          await turn.finish(text);
+          write({ type: 'done', session_id: turn.sessionId, text, timings: turn.timeline.toJSON() });
+        } catch (err) {
+          await turn.finish(text, err);
+          write({ type: 'error', error: streamError(err) });
+        }
+      },
+    );
+  });
+}
+
+function answerOptions(
+  ctx: RouteContext,
+  runtime: Runtime,
+  turn: HttpTurn,
+  maxTokens?: number,
+): AnswerOptions {
+  const rt = ctx.config.realtime;
+  return {
+    llm: runtime.engines.llm,
+    messages: turn.messages,
+    signal: turn.signal,
+    maxTokens: maxTokens ?? ctx.config.llm.maxTokens,
+    voice: runtime.engines.defaultVoice,
+    speed: 1,
+    cache: runtime.cache,
+    firstClauseMinChars: rt.firstClauseMinChars,
+    firstTokenTimeoutMs: rt.firstTokenTimeoutMs,
+    ttsTimeoutMs: rt.ttsTimeoutMs,
+    timeline: turn.timeline,
+  };
+}
+
+/**
+ * Sends a streamed body of events: headers now, each event as it is written, the end when `run`
+ * settles. A client that went away stops the turn through its signal.
+ */
+function streamLines(
+  reply: FastifyReply,
+  turn: HttpTurn,
+  contentType: string,
+  frame: (event: object) => string,
+  run: (write: (event: object) => void) => Promise<void>,
+): FastifyReply {
+  const out = new PassThrough();
+  const write = (event: object) => {
+    if (!out.destroyed) out.write(frame(event));
+  };
+  void run(write)
+    .catch((err: unknown) => turn.log.error({ err }, 'stream failed'))
+    .finally(() => out.end());
+  return reply
+    .header('content-type', `${contentType}; charset=utf-8`)
+    .header('cache-control', 'no-cache')
+    .header('x-session-id', turn.sessionId)
+    .send(out);
+}

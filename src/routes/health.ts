@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { VERSION } from '../version.js';
+import type { RouteContext } from './context.js';
+
+/**
+ * `GET /health`: the process answers (liveness). `GET /ready`: 200 once every engine is loaded and
+ * warmed up, else 503, with per engine its model, device, load and warm-up times and last error,
+ * and the GPUs (`gpu: null` with the reason when there is none). `GET /metrics`: Prometheus text.
+ */
+export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get('/health', () => ({
+    status: ctx.drain.draining ? 'shutting_down' : 'ok',
+    version: VERSION,
+    uptimeSec: Math.round((Date.now() - ctx.startedAt) / 1000),
+    sessions: ctx.sessions.sessions.size,
+  }));
+
+  app.get('/ready', async (_request, reply) => {
+    const runtime = ctx.loaded();
+    const readiness = runtime?.readiness;
+    const ready = !!readiness?.ready && !ctx.drain.draining;
+    const telemetry = await ctx.gpu.read();
+    return reply.code(ready ? 200 : 503).send({
+      ready,
+      ...(ctx.drain.draining ? { reason: 'shutting down' } : {}),
+      readyAfterMs: readiness?.readyAfterMs ?? null,
+      engines: readiness?.engines ?? ctx.pending().engines,
+      gpu: telemetry.gpus,
+      ...(telemetry.gpus === null ? { gpuReason: telemetry.reason } : {}),
+    });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await ctx.metrics.registry.metrics();
+    return reply.type(ctx.metrics.registry.contentType).send(text);
+  });
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseBody, sessionIdSchema } from '../http/validate.js';
+import type { Logger } from '../log.js';
+import { attachSession } from '../session/ws-handler.js';
+import type { StoredItem } from '../store/types.js';
+import type { RouteContext } from './context.js';
+
+/** Paths of the real-time WebSocket: ours, and OpenAI's so Realtime clients work unchanged. */
+export const REALTIME_PATHS = ['/ws/chat', '/v1/realtime'] as const;
+
+const query = z.looseObject({ session_id: sessionIdSchema.optional() });
+
+/**
+ * The real-time WebSocket. `?session_id=` continues a stored conversation (HTTP or real-time);
+ * the history is read before the upgrade, so a bad id or a failing store is an HTTP error.
+ */
+export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: Logger): void {
+  const history = new WeakMap<FastifyRequest, { sessionId?: string; items: StoredItem[] }>();
+  for (const path of REALTIME_PATHS)
+    app.get(
+      path,
+      {
+        websocket: true,
+        preHandler: async (request) => {
+          const { session_id } = parseBody(query, request.query ?? {});
+          const items = session_id ? await ctx.store.history(session_id, ctx.config.store.historyItems) : [];
+          history.set(request, { ...(session_id ? { sessionId: session_id } : {}), items });
+        },
+      },
+      (socket, request) => {
+        const stored = history.get(request);
+        attachSession(socket, {
+          runtime: ctx.loaded(),
+          registry: ctx.sessions,
+          config: ctx.config,
+          logger,
+          dialect: /realtime=v1/.test(String(request.headers['openai-beta'] ?? '')) ? 'beta' : 'ga',
+          principalKey: request.principal.key,
+          sessionId: stored?.sessionId,
+          history: stored?.items,
+          store: ctx.store,
+          metrics: ctx.metrics,
+        });
+      },
+    );
+}

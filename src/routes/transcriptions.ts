@@ -1,0 +1,100 @@
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
+import { decodeWithFfmpeg } from '../audio/ffmpeg.js';
+import { decodeWav, type Audio } from '../audio/wav.js';
+import { VoiceError } from '../errors.js';
+import { withTimeout } from '../pipeline/abortable.js';
+import { runtimeOf, type RouteContext } from './context.js';
+
+const FORMATS = ['json', 'text', 'verbose_json'] as const;
+type Format = (typeof FORMATS)[number];
+
+/**
+ * OpenAI's `POST /v1/audio/transcriptions` (multipart): WAV is read natively, other formats through
+ * ffmpeg when it is installed. `model` and `prompt` are accepted; the loaded Whisper answers.
+ */
+export function transcriptionRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.post('/v1/audio/transcriptions', async (request, reply) => {
+    if (!request.isMultipart())
+      throw new VoiceError(
+        'unsupported_media_type',
+        'send the audio as multipart/form-data with a `file` field',
+      );
+    const fields: Record<string, string> = {};
+    let upload: { name: string; data: Buffer } | undefined;
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file' || upload) {
+          await part.toBuffer();
+          throw new VoiceError('invalid_request', 'send exactly one file, in the `file` field');
+        }
+        upload = { name: part.filename, data: await readFile(part) };
+      } else if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+    }
+    if (!upload) throw new VoiceError('invalid_request', 'the `file` field is missing');
+    const format = (fields.response_format ?? 'json') as Format;
+    if (!FORMATS.includes(format))
+      throw new VoiceError(
+        'invalid_request',
+        `response_format ${JSON.stringify(fields.response_format).slice(0, 40)} is not supported: ${FORMATS.join(', ')}`,
+      );
+    const language = fields.language?.trim() || undefined;
+    if (language !== undefined && !/^[a-z]{2,3}$/.test(language))
+      throw new VoiceError('invalid_request', 'language must be an ISO 639-1 code such as fr or en');
+    const runtime = runtimeOf(ctx);
+    const job = ctx.drain.begin();
+    try {
+      const audio = await decode(upload, job.signal);
+      const timeoutMs = ctx.config.stt.timeoutMs;
+      const transcript = await withTimeout(
+        (signal) => runtime.engines.stt.transcribe(audio, { signal, ...(language ? { language } : {}) }),
+        timeoutMs,
+        'transcription',
+      );
+      const text = transcript.text.trim();
+      if (format === 'text') return reply.type('text/plain; charset=utf-8').send(text);
+      if (format === 'json') return { text };
+      return {
+        task: 'transcribe',
+        language: transcript.language,
+        duration: audio.samples.length / audio.sampleRate,
+        text,
+        segments: transcript.segments.map((s, id) => ({
+          id,
+          start: s.startSec,
+          end: s.endSec,
+          text: s.text,
+        })),
+      };
+    } catch (err) {
+      if (err instanceof VoiceError && (err.code === 'engine_failed' || err.code === 'timeout'))
+        runtime.readiness.error('stt', err);
+      throw err;
+    } finally {
+      job.end();
+    }
+  });
+}
+
+async function readFile(part: MultipartFile): Promise<Buffer> {
+  const data = await part.toBuffer();
+  if (part.file.truncated)
+    throw new VoiceError('body_too_large', 'the upload is larger than the upload limit');
+  return data;
+}
+
+async function decode(upload: { name: string; data: Buffer }, signal: AbortSignal): Promise<Audio> {
+  if (upload.data.length === 0) throw new VoiceError('empty_audio', `${upload.name}: the upload is empty`);
+  if (upload.data.toString('ascii', 0, 4) === 'RIFF') {
+    try {
+      return decodeWav(upload.data, upload.name);
+    } catch (err) {
+      // A WAV in an encoding we do not read (A-law, ADPCM…): ffmpeg may.
+      if (!(err instanceof VoiceError && err.code === 'unsupported_audio_format')) throw err;
+      return decodeWithFfmpeg(upload.data, signal).catch((e: unknown) => {
+        throw e instanceof VoiceError && e.code === 'unsupported_audio_format' ? err : e;
+      });
+    }
+  }
+  return decodeWithFfmpeg(upload.data, signal);
+}

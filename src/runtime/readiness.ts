@@ -1,0 +1,75 @@
+import { VoiceError } from '../errors.js';
+import type { EngineInfo } from '../engines/types.js';
+
+export const STAGES = ['vad', 'stt', 'llm', 'tts'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface EngineStatus {
+  state: 'pending' | 'loading' | 'warming' | 'ready' | 'failed';
+  engine?: string;
+  model?: string;
+  device?: string;
+  threads?: number;
+  loadMs?: number;
+  /** Time of the warm-up run (the first inference, paid at start-up instead of by a user). */
+  warmMs?: number;
+  fallbackReason?: string;
+  /** The last failure of this engine, at start-up or while serving. */
+  lastError?: { code: string; message: string; at: string };
+}
+
+/**
+ * What /ready reports: per engine, its state, model, device, load and warm-up times and last
+ * error. The service is ready once every engine is loaded and warmed.
+ */
+export class Readiness {
+  readonly engines: Record<Stage, EngineStatus> = {
+    vad: { state: 'pending' },
+    stt: { state: 'pending' },
+    llm: { state: 'pending' },
+    tts: { state: 'pending' },
+  };
+  private startedAt = performance.now();
+  /** Milliseconds from the start of loading to ready. */
+  readyAfterMs: number | undefined;
+
+  get ready(): boolean {
+    return STAGES.every((s) => this.engines[s].state === 'ready');
+  }
+
+  loading(stage: Stage): void {
+    this.engines[stage].state = 'loading';
+  }
+
+  loaded(stage: Stage, info: EngineInfo): void {
+    Object.assign(this.engines[stage], {
+      state: 'warming',
+      engine: info.engine,
+      model: info.model,
+      device: info.device,
+      threads: info.threads,
+      loadMs: round(info.loadMs),
+      ...(info.fallbackReason ? { fallbackReason: info.fallbackReason } : {}),
+    });
+  }
+
+  warmed(stage: Stage, warmMs: number): void {
+    this.engines[stage].state = 'ready';
+    this.engines[stage].warmMs = round(warmMs);
+    if (this.ready) this.readyAfterMs = round(performance.now() - this.startedAt);
+  }
+
+  failed(stage: Stage, err: unknown): void {
+    this.engines[stage].state = 'failed';
+    this.error(stage, err);
+  }
+
+  /** Records a failure of an engine while serving; it stays ready (the next request may succeed). */
+  error(stage: Stage, err: unknown): void {
+    const code = err instanceof VoiceError ? err.code : 'engine_failed';
+    const message = err instanceof Error ? err.message : String(err);
+    this.engines[stage].lastError = { code, message, at: new Date().toISOString() };
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -1,0 +1,106 @@
+import type { Config } from '../config.js';
+import { loadLlm, loadStt, loadTts, loadVad } from '../engines/factory.js';
+import type { TtsEngine } from '../engines/tts/types.js';
+import type { EngineInfo } from '../engines/types.js';
+import type { Logger } from '../log.js';
+import type { ModelManager } from '../models/manager.js';
+import { FillerBank } from '../pipeline/fillers.js';
+import { SentenceCache } from '../pipeline/sentence-cache.js';
+import { encodeForWire } from '../protocol/audio-format.js';
+import { defaultSettings } from '../protocol/session-settings.js';
+import type { SessionEngines } from '../session/session.js';
+import { Readiness, type Stage } from './readiness.js';
+import { warmUp } from './warm-up.js';
+
+/**
+ * What every request and real-time session shares: the engines, loaded and warmed once, the
+ * fillers, the sentence cache, and the readiness report of /ready.
+ */
+export interface Runtime {
+  engines: SessionEngines;
+  fillers: FillerBank | undefined;
+  cache: SentenceCache;
+  /** Reported as the model of sessions and chat answers: the LLM in use. */
+  model: string;
+  readiness: Readiness;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads every engine, then warms each with one real run; `readiness` follows along (pass one in
+ * to report progress while this runs). Fails with the first engine that cannot load or warm.
+ */
+export async function loadRuntime(
+  config: Config,
+  models: ModelManager,
+  logger: Logger,
+  readiness = new Readiness(),
+): Promise<Runtime> {
+  const loaded: { close(): Promise<void> }[] = [];
+  const load = async <T extends { info: EngineInfo; close(): Promise<void> }>(
+    stage: Stage,
+    work: () => Promise<T>,
+  ): Promise<T> => {
+    readiness.loading(stage);
+    try {
+      const engine = await work();
+      loaded.push(engine);
+      readiness.loaded(stage, engine.info);
+      return engine;
+    } catch (err) {
+      readiness.failed(stage, err);
+      throw err;
+    }
+  };
+  try {
+    const vad = await load('vad', () => loadVad(config, models, logger));
+    const stt = await load('stt', () => loadStt(config, models, logger, vad));
+    const llm = await load('llm', () => loadLlm(config, models, logger));
+    const tts = await load('tts', () => loadTts(config, models, logger));
+    const voice = config.tts.voice === 'auto' ? voiceId(tts) : config.tts.voice;
+    const voices = new Map<string, TtsEngine>([[voice, tts]]);
+    const fillers = config.realtime.fillers
+      ? await FillerBank.build(voices, config.realtime.fillerPhrases, logger)
+      : undefined;
+    // Sessions start in this format: their first filler then costs no resampling.
+    const { outputFormat } = defaultSettings(config, voice);
+    for (const f of fillers?.all() ?? []) encodeForWire(f.samples, f.sampleRate, outputFormat);
+    try {
+      await warmUp(
+        { vad, stt, llm, tts },
+        {
+          timeoutMs: Math.max(config.stt.timeoutMs, config.llm.timeoutMs),
+          instructions: config.realtime.instructions,
+          onWarm: (stage, ms) => {
+            readiness.warmed(stage, ms);
+            logger.info({ stage, warmMs: Math.round(ms) }, 'engine warmed up');
+          },
+        },
+      );
+    } catch (err) {
+      const warming = (['tts', 'vad', 'stt', 'llm'] as const).find(
+        (s) => readiness.engines[s].state === 'warming',
+      );
+      if (warming) readiness.failed(warming, err);
+      throw err;
+    }
+    logger.info({ readyAfterMs: readiness.readyAfterMs }, 'engines loaded and warmed up');
+    return {
+      engines: { vad, stt, llm, voices, defaultVoice: voice },
+      fillers,
+      cache: new SentenceCache(config.realtime.sentenceCacheSize),
+      model: `${llm.info.engine}:${llm.info.model}`,
+      readiness,
+      async close() {
+        await Promise.allSettled([vad.close(), stt.close(), llm.close(), tts.close()]);
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(loaded.map((e) => e.close()));
+    throw err;
+  }
+}
+
+function voiceId(tts: TtsEngine): string {
+  return tts.info.engine === 'espeak-ng' ? `espeak:${tts.info.model}` : tts.info.model;
+}

@@ -1,0 +1,42 @@
+import type { TtsEngine } from '../engines/tts/types.js';
+import { silentLogger } from '../log.js';
+import { FillerBank } from '../pipeline/fillers.js';
+import { SentenceCache } from '../pipeline/sentence-cache.js';
+import { Readiness, STAGES } from '../runtime/readiness.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { SessionEngines } from '../session/session.js';
+import { FakeLlm, FakeStt, FakeTts } from './fake-engines.js';
+import { FakeVad } from './fake-vad.js';
+
+/** A runtime of scripted engines, loaded and warmed (for route and session plumbing tests). */
+export async function fakeRuntime(engines: Partial<SessionEngines> = {}): Promise<Runtime> {
+  const tts = new FakeTts();
+  const voices = engines.voices ?? new Map<string, TtsEngine>([['fake', tts]]);
+  const defaultVoice = engines.defaultVoice ?? [...voices.keys()][0]!;
+  const all: SessionEngines = {
+    vad: engines.vad ?? FakeVad.energy(),
+    stt: engines.stt ?? new FakeStt(),
+    llm: engines.llm ?? new FakeLlm(),
+    voices,
+    defaultVoice,
+  };
+  const readiness = new Readiness();
+  const infos = {
+    vad: all.vad.info,
+    stt: all.stt.info,
+    llm: all.llm.info,
+    tts: voices.get(defaultVoice)!.info,
+  };
+  for (const stage of STAGES) {
+    readiness.loaded(stage, infos[stage]);
+    readiness.warmed(stage, 0);
+  }
+  return {
+    engines: all,
+    fillers: await FillerBank.build(voices, { fr: ['Hum.'] }, silentLogger),
+    cache: new SentenceCache(16),
+    model: 'fake:scripted',
+    readiness,
+    close: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,580 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { decodeWav } from '../src/audio/wav.js';
+import { loadConfig, type Config, type ConfigInput } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import type { Runtime } from '../src/runtime/runtime.js';
+import { buildServer } from '../src/server.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { FakeLlm } from '../src/testing/fake-engines.js';
+import { fakeRuntime } from '../src/testing/fake-runtime.js';
+import { RealtimeTestClient } from '../src/testing/realtime-client.js';
+
+/**
+ * The HTTP API on scripted engines (the real engines are in http.real.test.ts): routes, errors,
+ * auth, limits, persistence across a restart, metrics and graceful shutdown, through real sockets.
+ */
+const tmp = mkdtempSync(join(tmpdir(), 'voice-http-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+type App = Awaited<ReturnType<typeof buildServer>>;
+interface Server {
+  app: App;
+  url: string;
+  store: SqliteStore;
+  runtime: Runtime;
+  config: Config;
+  close(): Promise<void>;
+}
+
+async function start(overrides: ConfigInput = {}, runtime?: Runtime, dbPath?: string): Promise<Server> {
+  const config = loadConfig({ env: {}, overrides: { llm: { maxTokens: 64 }, ...overrides } });
+  const rt = runtime ?? (await fakeRuntime());
+  const store = new SqliteStore(dbPath ?? ':memory:');
+  const app = await buildServer({ config, logger: silentLogger, runtime: () => rt, store });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  return {
+    app,
+    url,
+    store,
+    runtime: rt,
+    config,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function errorOf(res: Response): Promise<{ status: number; code: string; message: string }> {
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  return { status: res.status, code: body.error.code, message: body.error.message };
+}
+
+describe('HTTP routes (scripted engines)', () => {
+  let s: Server;
+  beforeAll(async () => {
+    s = await start({ http: { bodyLimitBytes: 4096, uploadLimitBytes: 64 * 1024 } });
+  });
+  afterAll(() => s.close(), 10_000);
+
+  it('/chat answers in JSON and keeps the conversation by session id', async () => {
+    const first = (await (await post(`${s.url}/chat`, { message: 'Bonjour' })).json()) as Record<
+      string,
+      string
+    >;
+    expect(first.text).toBe('Bien sûr.');
+    expect(first.session_id).toMatch(/^sess_/);
+    const llm = s.runtime.engines.llm as FakeLlm;
+    await post(`${s.url}/chat`, { message: 'Et ensuite ?', session_id: first.session_id });
+    expect(llm.calls.at(-1)!.map((m) => `${m.role}:${m.content}`)).toEqual([
+      `system:${s.config.realtime.instructions}`,
+      'user:Bonjour',
+      'assistant:Bien sûr.',
+      'user:Et ensuite ?',
+    ]);
+  });
+
+  it('/chat streams Server-Sent Events with Accept: text/event-stream', async () => {
+    const res = await post(`${s.url}/chat`, { message: 'Bonjour' }, { accept: 'text/event-stream' });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => JSON.parse(e.slice(6)) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === 'text').map((e) => e.delta)).toEqual(['Bien ', 'sûr', '.']);
+    expect(events.at(-1)).toMatchObject({ type: 'done', text: 'Bien sûr.' });
+  });
+
+  it('/her/chat streams text deltas, audio per sentence, then done with timings', async () => {
+    const res = await post(`${s.url}/her/chat`, { message: 'Bonjour' });
+    expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const events = lines(await res.text());
+    const audio = events.find((e) => e.type === 'audio')!;
+    expect(audio.sample_rate).toBe(24000);
+    expect(Buffer.from(audio.audio as string, 'base64').length).toBeGreaterThan(100);
+    const done = events.at(-1)!;
+    expect(done.type).toBe('done');
+    const marks = (done.timings as { marks: Record<string, number> }).marks;
+    for (const m of ['first_llm_token', 'first_tts_chunk', 'first_audio_sent', 'done'])
+      expect(marks, m).toHaveProperty(m);
+  });
+
+  it('/tts streams WAV, PCM or μ-law', async () => {
+    const wav = await post(`${s.url}/tts`, { text: 'Bonjour. Au revoir.' });
+    expect(wav.headers.get('content-type')).toBe('audio/wav');
+    const decoded = decodeWav(Buffer.from(await wav.arrayBuffer()));
+    expect(decoded.sampleRate).toBe(24000);
+    expect(decoded.samples.length).toBeGreaterThan(1000);
+    const pcm = await post(`${s.url}/tts`, { text: 'Bonjour.', format: 'pcm' });
+    expect(pcm.headers.get('content-type')).toBe('audio/L16; rate=24000; channels=1');
+    const mulaw = await post(`${s.url}/tts`, { text: 'Bonjour.', format: 'mulaw' });
+    expect(mulaw.headers.get('content-type')).toBe('audio/basic');
+    expect(mulaw.headers.get('x-sample-rate')).toBe('8000');
+    // 8 kHz, one byte per sample: a third of the 24 kHz PCM's samples.
+    const [p, m] = [(await pcm.arrayBuffer()).byteLength / 2, (await mulaw.arrayBuffer()).byteLength];
+    expect(Math.abs(m - p / 3)).toBeLessThan(50);
+  });
+
+  it('/v1/models lists the LLM, the STT model and the voices', async () => {
+    const body = (await (await fetch(`${s.url}/v1/models`)).json()) as { data: { id: string }[] };
+    expect(body.data.map((m) => m.id)).toEqual(['fake:scripted', 'fake-stt:scripted', 'fake']);
+  });
+
+  it('bad input gets a 4xx with a catalogue code; the server keeps serving and loses nothing stored', async () => {
+    const { session_id } = (await (await post(`${s.url}/chat`, { message: 'Note ceci' })).json()) as {
+      session_id: string;
+    };
+    const before = await s.store.history(session_id);
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('ID3\x03 not a wav, an mp3 header')]), 'a.mp3');
+    const wavForm = new FormData();
+    wavForm.append('model', 'whisper-1');
+    const cases: [string, () => Promise<Response>, number, string[]][] = [
+      ['bad JSON', () => post(`${s.url}/chat`, '{"message": '), 400, ['invalid_json']],
+      ['wrong type', () => post(`${s.url}/chat`, { message: 42 }), 400, ['invalid_request']],
+      ['unknown field', () => post(`${s.url}/tts`, { text: 'a', colour: 'red' }), 400, ['invalid_request']],
+      ['bad format', () => post(`${s.url}/tts`, { text: 'a', format: 'mp3' }), 400, ['invalid_request']],
+      ['not an object', () => post(`${s.url}/chat`, '[1,2]'), 400, ['invalid_request']],
+      ['empty text', () => post(`${s.url}/chat`, { message: '   ' }), 400, ['empty_text']],
+      ['empty speech', () => post(`${s.url}/tts`, { text: '' }), 400, ['empty_text']],
+      [
+        'bad session id',
+        () => post(`${s.url}/chat`, { message: 'a', session_id: '../x' }),
+        400,
+        ['invalid_request'],
+      ],
+      [
+        'unknown voice',
+        () => post(`${s.url}/her/chat`, { message: 'a', voice: 'nope' }),
+        400,
+        ['invalid_request'],
+      ],
+      ['oversize body', () => post(`${s.url}/chat`, { message: 'a'.repeat(5000) }), 413, ['body_too_large']],
+      [
+        'unsupported content type',
+        () =>
+          fetch(`${s.url}/chat`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/xml' },
+            body: '<a/>',
+          }),
+        415,
+        ['unsupported_media_type'],
+      ],
+      [
+        'unsupported audio',
+        () => fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: form }),
+        415,
+        ['unsupported_audio_format'],
+      ],
+      [
+        'no file',
+        () => fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: wavForm }),
+        400,
+        ['invalid_request'],
+      ],
+      [
+        'JSON to the upload route',
+        () => post(`${s.url}/v1/audio/transcriptions`, { file: 'x' }),
+        415,
+        ['unsupported_media_type'],
+      ],
+      [
+        'speech format',
+        () =>
+          post(`${s.url}/v1/audio/speech`, {
+            model: 'tts-1',
+            input: 'a',
+            voice: 'alloy',
+            response_format: 'mp3',
+          }),
+        400,
+        ['invalid_request'],
+      ],
+      ['unknown route', () => fetch(`${s.url}/nope`), 404, ['not_found']],
+    ];
+    for (const [name, send, status, codes] of cases) {
+      const error = await errorOf(await send());
+      expect(error.status, name).toBe(status);
+      expect(codes, `${name}: ${error.code} ${error.message}`).toContain(error.code);
+      expect(error.message, name).not.toBe('');
+    }
+    const after = (await (await post(`${s.url}/chat`, { message: 'Encore', session_id })).json()) as {
+      text: string;
+    };
+    expect(after.text).toBe('Bien sûr.');
+    const history = await s.store.history(session_id);
+    expect(history.slice(0, before.length)).toEqual(before);
+    expect(history.map((i) => i.text)).toEqual(['Note ceci', 'Bien sûr.', 'Encore', 'Bien sûr.']);
+  });
+
+  it('an oversize upload is refused with body_too_large', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.alloc(128 * 1024)]), 'big.wav');
+    const error = await errorOf(
+      await fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: form }),
+    );
+    expect([error.status, error.code]).toEqual([413, 'body_too_large']);
+  });
+
+  it('/metrics parses as Prometheus text with the turn, error, cache and session metrics', async () => {
+    expect(() => parsePrometheusTextFormat('voice_broken{stage="a" 1\n')).toThrow(); // the parser does check
+    for (let i = 0; i < 2; i++) await (await post(`${s.url}/her/chat`, { message: 'Encore' })).text();
+    await post(`${s.url}/chat`, '{');
+    const res = await fetch(`${s.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = parsePrometheusTextFormat(await res.text());
+    const family = (name: string) => {
+      const f = families.find((m) => m.name === name);
+      expect(f, name).toBeDefined();
+      return f!;
+    };
+    const value = (name: string, labels: Record<string, string>) =>
+      Number(
+        family(name).metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
+          ?.value ?? NaN,
+      );
+    expect(value('voice_turns_total', { transport: 'http', status: 'completed' })).toBeGreaterThanOrEqual(2);
+    expect(value('voice_errors_total', { transport: 'http', code: 'invalid_json' })).toBeGreaterThanOrEqual(
+      1,
+    );
+    // This parser keeps histogram buckets but merges their label sets: the labels are read from
+    // the counters; the histogram is checked for its type and buckets.
+    const stage = family('voice_turn_stage_seconds');
+    expect(stage.type).toBe('HISTOGRAM');
+    expect(Object.keys(stage.metrics[0]!.buckets!)).toEqual(expect.arrayContaining(['0.05', '1', '+Inf']));
+    expect(value('voice_sentence_cache_misses_total', {})).toBeGreaterThan(0);
+    expect(value('voice_sentence_cache_hits_total', {})).toBeGreaterThan(0); // "Bien sûr." again
+    expect(value('voice_active_sessions', { transport: 'realtime' })).toBe(0);
+    expect(value('voice_engine_ready', { stage: 'stt' })).toBe(1);
+    family('voice_interruptions_total');
+    family('voice_fillers_played_total');
+    family('voice_gpu_utilization_ratio');
+    family('voice_http_request_duration_seconds');
+  });
+
+  it('/ready reports every engine and the GPU (null with the reason when there is none)', async () => {
+    const res = await fetch(`${s.url}/ready`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.ready).toBe(true);
+    expect(Object.keys(body.engines as object)).toEqual(['vad', 'stt', 'llm', 'tts']);
+    expect((body.engines as Record<string, { state: string }>).llm).toMatchObject({
+      state: 'ready',
+      device: 'cpu',
+    });
+    if (body.gpu === null) expect(body.gpuReason).toEqual(expect.any(String));
+    else expect(Array.isArray(body.gpu)).toBe(true);
+  });
+});
+
+describe('routes before the engines are ready', () => {
+  it('answer not_ready (503, Retry-After) while /health stays up', async () => {
+    const config = loadConfig({ env: {} });
+    const store = new SqliteStore(':memory:');
+    const app = await buildServer({ config, logger: silentLogger, runtime: () => undefined, store });
+    try {
+      const chat = await app.inject({ method: 'POST', url: '/chat', payload: { message: 'a' } });
+      expect(chat.statusCode).toBe(503);
+      expect(chat.headers['retry-after']).toBe('5');
+      expect(chat.json<{ error: { code: string } }>().error.code).toBe('not_ready');
+      expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+      const ready = await app.inject({ url: '/ready' });
+      expect([ready.statusCode, ready.json<{ ready: boolean }>().ready]).toEqual([503, false]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('conversations persist', () => {
+  it('a conversation created over HTTP continues after a restart, over HTTP and over the WebSocket', async () => {
+    const db = join(tmp, 'restart.db');
+    const a = await start({}, undefined, db);
+    const { session_id } = (await (await post(`${a.url}/chat`, { message: 'Je m’appelle Léa.' })).json()) as {
+      session_id: string;
+    };
+    await a.close();
+
+    const b = await start({}, undefined, db);
+    try {
+      await post(`${b.url}/chat`, { message: 'Comment je m’appelle ?', session_id });
+      const llm = b.runtime.engines.llm as FakeLlm;
+      expect(
+        llm.calls
+          .at(-1)!
+          .slice(1)
+          .map((m) => m.content),
+      ).toEqual(['Je m’appelle Léa.', 'Bien sûr.', 'Comment je m’appelle ?']);
+      // The real-time session continues the same conversation, and what it says is stored too.
+      const client = await RealtimeTestClient.connect(
+        `${b.url.replace('http', 'ws')}/v1/realtime?session_id=${session_id}`,
+      );
+      const created = await client.waitFor('session.created');
+      expect((created.session as { id: string }).id).toBe(session_id);
+      client.send({
+        type: 'conversation.item.create',
+        item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Et en texte ?' }] },
+      });
+      client.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+      await client.waitFor('response.done');
+      expect(llm.calls.at(-1)!.map((m) => m.content)).toContain('Je m’appelle Léa.');
+      client.ws.close();
+      await new Promise((r) => client.ws.once('close', r));
+      const stored = await b.store.history(session_id);
+      expect(stored.map((i) => `${i.role}:${i.text}`)).toEqual([
+        'user:Je m’appelle Léa.',
+        'assistant:Bien sûr.',
+        'user:Comment je m’appelle ?',
+        'assistant:Bien sûr.',
+        'user:Et en texte ?',
+        'assistant:Bien sûr.',
+      ]);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+const SECRET = 'a-test-secret-of-at-least-32-characters!';
+const sign = (claims: { exp?: number; sub?: string; iss?: string }, secret = SECRET) => {
+  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub ?? 'tester');
+  if (claims.iss) jwt.setIssuer(claims.iss);
+  jwt.setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600);
+  return jwt.sign(new TextEncoder().encode(secret));
+};
+
+describe('auth and limits', () => {
+  let s: Server;
+  beforeAll(async () => {
+    s = await start({
+      auth: { enabled: true, secret: SECRET, issuer: 'voice-tests', maxSessionsPerToken: 1 },
+      http: { requestsPerMinute: 1000 },
+    });
+  });
+  afterAll(() => s.close(), 10_000);
+
+  const ROUTES: [string, string][] = [
+    ['GET', '/health'],
+    ['GET', '/ready'],
+    ['GET', '/metrics'],
+    ['GET', '/v1/models'],
+    ['POST', '/chat'],
+    ['POST', '/her/chat'],
+    ['POST', '/tts'],
+    ['POST', '/v1/audio/speech'],
+    ['POST', '/v1/audio/transcriptions'],
+    ['GET', '/nope'],
+  ];
+
+  it('a missing, invalid or expired token is refused on every route', async () => {
+    const expired = await sign({ iss: 'voice-tests', exp: Math.floor(Date.now() / 1000) - 60 });
+    const tokens: [string, Record<string, string>, string][] = [
+      ['missing', {}, 'unauthorized'],
+      ['garbage', { authorization: 'Bearer not.a.jwt' }, 'unauthorized'],
+      [
+        'wrong key',
+        { authorization: `Bearer ${await sign({ iss: 'voice-tests' }, 'x'.repeat(40))}` },
+        'unauthorized',
+      ],
+      ['wrong issuer', { authorization: `Bearer ${await sign({ iss: 'other' })}` }, 'unauthorized'],
+      ['expired', { authorization: `Bearer ${expired}` }, 'token_expired'],
+    ];
+    for (const [method, path] of ROUTES)
+      for (const [name, headers, code] of tokens) {
+        const res = await fetch(`${s.url}${path}`, {
+          method,
+          headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+          ...(method === 'POST' ? { body: '{"message":"a","text":"a"}' } : {}),
+        });
+        const error = await errorOf(res);
+        expect([error.status, error.code], `${method} ${path} ${name}`).toEqual([401, code]);
+      }
+    const expiredInQuery = await fetch(`${s.url}/health?token=${expired}`);
+    expect(expiredInQuery.status).toBe(401);
+  });
+
+  it('a valid token is accepted in the Authorization header or ?token=', async () => {
+    const token = await sign({ iss: 'voice-tests' });
+    expect((await fetch(`${s.url}/health`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    );
+    expect((await fetch(`${s.url}/health?token=${token}`)).status).toBe(200);
+    const res = await post(`${s.url}/chat`, { message: 'Bonjour' }, { authorization: `Bearer ${token}` });
+    expect(res.status).toBe(200);
+  });
+
+  it('the WebSocket refuses a missing, invalid or expired token before the upgrade', async () => {
+    const ws = s.url.replace('http', 'ws');
+    const expired = await sign({ iss: 'voice-tests', exp: Math.floor(Date.now() / 1000) - 60 });
+    const refused = (url: string, protocols: string[] = []) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(url, protocols);
+        socket.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          socket.terminate();
+        });
+        socket.on('open', () => reject(new Error(`${url} was accepted`)));
+        socket.on('error', () => undefined);
+      });
+    expect(await refused(`${ws}/v1/realtime`)).toBe(401);
+    expect(await refused(`${ws}/v1/realtime?token=garbage`)).toBe(401);
+    expect(await refused(`${ws}/ws/chat?token=${expired}`)).toBe(401);
+    expect(await refused(`${ws}/ws/chat`, ['realtime', `openai-insecure-api-key.${expired}`])).toBe(401);
+  });
+
+  it('the WebSocket takes a token in ?token=, the subprotocol or the header; sessions per token are limited', async () => {
+    const ws = s.url.replace('http', 'ws');
+    const token = await sign({ iss: 'voice-tests', sub: 'alice' });
+    const viaProtocol = await RealtimeTestClient.connect(`${ws}/v1/realtime`, {}, [
+      'realtime',
+      `openai-insecure-api-key.${token}`,
+    ]);
+    await viaProtocol.waitFor('session.created');
+    expect(viaProtocol.ws.protocol).toBe('realtime');
+    // alice already has her one session: a second one is refused, with the reason.
+    const second = await RealtimeTestClient.connect(`${ws}/v1/realtime?token=${token}`);
+    const error = await second.waitFor('error');
+    expect((error.error as { code: string }).code).toBe('session_limit_reached');
+    await second.waitForClose();
+    expect(second.closed?.code).toBe(1013);
+    // bob's token gets his own.
+    const bob = await sign({ iss: 'voice-tests', sub: 'bob' });
+    const viaHeader = await RealtimeTestClient.connect(`${ws}/ws/chat`, {
+      headers: { authorization: `Bearer ${bob}` },
+    });
+    await viaHeader.waitFor('session.created');
+    viaProtocol.ws.close();
+    viaHeader.ws.close();
+  });
+
+  it('the rate limit answers 429 with Retry-After', async () => {
+    const limited = await start({ http: { requestsPerMinute: 3 } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await fetch(`${limited.url}/health`)).status).toBe(200);
+      const res = await fetch(`${limited.url}/health`);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await errorOf(res)).toMatchObject({ status: 429, code: 'rate_limited' });
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('lets a streamed answer finish, refuses new work, closes sessions with 1001', async () => {
+    const runtime = await fakeRuntime({
+      llm: new FakeLlm(() => ({
+        tokens: 'Une réponse qui prend son temps. Elle finit ici.'.split(/(?<= )/),
+        tokenMs: 60,
+      })),
+    });
+    const s = await start({ server: { shutdownDeadlineMs: 5000 } }, runtime);
+    const client = await RealtimeTestClient.connect(`${s.url.replace('http', 'ws')}/v1/realtime`);
+    await client.waitFor('session.created');
+    const answer = post(`${s.url}/her/chat`, { message: 'Parle' }).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 150));
+    const closing = s.app.shutdown();
+    const refused = await post(`${s.url}/chat`, { message: 'Encore' }).then(errorOf, (e: Error) => ({
+      status: 0,
+      code: e.message,
+    }));
+    const events = lines(await answer);
+    await closing;
+    expect(events.at(-1)).toMatchObject({
+      type: 'done',
+      text: 'Une réponse qui prend son temps. Elle finit ici.',
+    });
+    // Refused while draining, or the listener had already closed.
+    if (refused.status !== 0) expect(refused).toMatchObject({ status: 503, code: 'shutting_down' });
+    await client.waitForClose();
+    expect(client.closed?.code).toBe(1001);
+    await s.store.close();
+  });
+
+  it('cuts answers at the deadline and keeps what was written', async () => {
+    const runtime = await fakeRuntime({
+      llm: new FakeLlm(() => ({ tokens: Array.from({ length: 100 }, (_, i) => `mot${i} `), tokenMs: 20 })),
+    });
+    const s = await start({ server: { shutdownDeadlineMs: 200 } }, runtime);
+    const res = await post(`${s.url}/chat`, { message: 'Parle' }, { accept: 'text/event-stream' });
+    const sessionId = res.headers.get('x-session-id')!;
+    const body = res.text();
+    await new Promise((r) => setTimeout(r, 100));
+    await s.app.shutdown();
+    const events = (await body)
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => JSON.parse(e.slice(6)) as Record<string, unknown>);
+    expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'shutting_down' } });
+    const stored = await s.store.history(sessionId);
+    expect(stored[0]?.text).toBe('Parle');
+    expect(stored[1]?.text).toMatch(/^mot0 mot1 /);
+    await s.store.close();
+  });
+});
+
+describe('auth configuration', () => {
+  it('refuses to start with auth on and no usable key', async () => {
+    const store = new SqliteStore(':memory:');
+    for (const auth of [
+      { enabled: true, secret: 'short' },
+      { enabled: true, algorithm: 'RS256' as const },
+      { enabled: true, algorithm: 'RS256' as const, publicKeyFile: join(tmp, 'absent.pem') },
+    ]) {
+      const config = loadConfig({ env: {}, overrides: { auth } });
+      await expect(
+        buildServer({ config, logger: silentLogger, runtime: () => undefined, store }),
+      ).rejects.toThrow(/auth\.(secret|publicKeyFile)/);
+    }
+    await store.close();
+  });
+
+  it('accepts RS256 tokens signed by the key pair of auth.publicKeyFile, and no other', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const pem = join(tmp, 'public.pem');
+    writeFileSync(pem, await exportSPKI(publicKey));
+    const s = await start({
+      auth: { enabled: true, algorithm: 'RS256', publicKeyFile: pem, audience: 'voice' },
+    });
+    try {
+      const token = (key: CryptoKeyLike, aud = 'voice') =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setAudience(aud)
+          .setExpirationTime('5m')
+          .sign(key);
+      const get = async (t: string) =>
+        (await fetch(`${s.url}/health`, { headers: { authorization: `Bearer ${t}` } })).status;
+      expect(await get(await token(privateKey))).toBe(200);
+      expect(await get(await token(privateKey, 'other'))).toBe(401);
+      const stranger = await generateKeyPair('RS256');
+      expect(await get(await token(stranger.privateKey))).toBe(401);
+      expect(await get(await sign({}))).toBe(401); // HS256 is not accepted by an RS256 server
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+type CryptoKeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
