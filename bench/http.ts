@@ -1,0 +1,157 @@
+/**
+ * HTTP API benchmark (not a test). Starts `voice serve` as its own process on the real engines
+ * and measures, as a client would: cold start to /ready, then for N distinct prompts in distinct
+ * sessions (the seed's anti-cache method: no answer or sentence can come from a cache) the
+ * `/her/chat` time to the first audio chunk and to the end, the `/chat` time to the first token
+ * (SSE) and the `/tts` time to the first byte. The first request is reported beside the last, to
+ * show the warm-up did its work. `npm run bench:http [-- N]` (default 10).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fmt, machineLine, percentile } from './lib.js';
+
+const n = Number(process.argv[2] ?? 10);
+const PROMPTS = [
+  'Quelle est la capitale de l’Italie ?',
+  'Donne-moi une idée de recette pour ce soir.',
+  'Pourquoi le ciel est-il bleu ?',
+  'Combien de jours y a-t-il dans une année bissextile ?',
+  'Raconte-moi une courte histoire de pirate.',
+  'Quel temps fait-il souvent en Bretagne ?',
+  'Comment dit-on merci en espagnol ?',
+  'Conseille-moi un livre pour les vacances.',
+  'Qu’est-ce qu’un volcan ?',
+  'Explique-moi comment planter des tomates.',
+  'Quelle est la différence entre un lac et une mer ?',
+  'Donne-moi trois prénoms pour un chat.',
+];
+const TEXTS = [
+  'Votre rendez-vous est confirmé pour demain à dix heures.',
+  'La lumière du salon est allumée. Voulez-vous autre chose ?',
+  'Il fait dix-huit degrés dans le bureau, et le chauffage est coupé.',
+  'Le minuteur sonnera dans cinq minutes. Je vous préviendrai.',
+  'Votre colis arrivera jeudi. Le livreur appellera avant de passer.',
+  'La réunion commence dans un quart d’heure, en salle trois.',
+  'J’ai ajouté du lait et des œufs à la liste de courses.',
+  'Le train de dix-sept heures a dix minutes de retard.',
+  'La porte du garage est fermée. Bonne soirée !',
+  'Votre solde est de deux cent quarante euros.',
+  'Il reste trois épisodes de votre série.',
+  'Le réveil est réglé pour sept heures et demie.',
+];
+if (!(n >= 1 && n <= PROMPTS.length)) throw new Error(`N must be 1 to ${PROMPTS.length}`);
+
+const lines: string[] = [];
+const out = (s: string) => {
+  lines.push(s);
+  console.log(s);
+};
+out(`# bench:http ${new Date().toISOString()}`);
+out(await machineLine('llm auto, stt auto'));
+
+const data = mkdtempSync(join(tmpdir(), 'voice-bench-http-'));
+const t0 = performance.now();
+const server = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
+  env: { ...process.env, VOICE_STORE_PATH: join(data, 'conversations.db'), VOICE_LOG_LEVEL: 'info' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const base = await new Promise<string>((resolve, reject) => {
+  const rl = createInterface({ input: server.stdout });
+  rl.on('line', (line) => {
+    const m = /listening at (http:\/\/[\d.]+:\d+)/.exec(line);
+    if (m) resolve(m[1]!);
+  });
+  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+});
+const listening = performance.now() - t0;
+let ready: {
+  readyAfterMs: number;
+  engines: Record<string, { engine: string; model: string; warmMs: number }>;
+};
+for (;;) {
+  const res = await fetch(`${base}/ready`);
+  if (res.status === 200) {
+    ready = (await res.json()) as typeof ready;
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 25));
+}
+const coldStart = performance.now() - t0;
+out(
+  `engines: ${Object.entries(ready.engines)
+    .map(([stage, e]) => `${stage} ${e.engine} ${e.model} (warm-up ${fmt(e.warmMs)} ms)`)
+    .join(', ')}`,
+);
+
+const post = (path: string, body: object, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+
+/** Reads a streamed body; returns ms from `start` to the first chunk matching `first`, and to the end. */
+async function timed(res: Response, start: number, first: (text: string) => boolean) {
+  let firstAt = NaN;
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body!) {
+    if (Number.isNaN(firstAt)) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      if (first(text)) firstAt = performance.now() - start;
+    }
+  }
+  return { first: firstAt, total: performance.now() - start };
+}
+
+const her = { first: [] as number[], total: [] as number[] };
+const chat: number[] = [];
+const tts: number[] = [];
+for (let i = 0; i < n; i++) {
+  let start = performance.now();
+  const h = await timed(await post('/her/chat', { message: PROMPTS[i]! }), start, (t) =>
+    t.includes('"type":"audio"'),
+  );
+  her.first.push(h.first);
+  her.total.push(h.total);
+  start = performance.now();
+  const c = await timed(
+    await post('/chat', { message: PROMPTS[(i + 5) % PROMPTS.length]! }, { accept: 'text/event-stream' }),
+    start,
+    (t) => t.includes('"type":"text"'),
+  );
+  chat.push(c.first);
+  start = performance.now();
+  const res = await post('/tts', { text: TEXTS[i]! });
+  const firstByte = await (async () => {
+    const reader = res.body!.getReader();
+    await reader.read();
+    const at = performance.now() - start;
+    while (!(await reader.read()).done);
+    return at;
+  })();
+  tts.push(firstByte);
+}
+
+const row = (name: string, values: number[]) =>
+  `| ${name} | ${values.length} | ${fmt(percentile(values, 50))} ms | ${fmt(percentile(values, 95))} ms | ${fmt(values[0]!)} ms | ${fmt(values.at(-1)!)} ms |`;
+out('');
+out(
+  `cold start: listening after ${fmt(listening)} ms, /ready true after ${fmt(coldStart)} ms (load and warm-up: ${fmt(ready.readyAfterMs)} ms)`,
+);
+out('');
+out('| measure (client side, distinct prompt and session each) | n | p50 | p95 | first | last |');
+out('|---|---|---|---|---|---|');
+out(row('/her/chat → first audio chunk', her.first));
+out(row('/her/chat → end of the answer', her.total));
+out(row('/chat (SSE) → first token', chat));
+out(row('/tts → first byte (WAV)', tts));
+server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+rmSync(data, { recursive: true, force: true });
+mkdirSync(new URL('reports', import.meta.url), { recursive: true });
+writeFileSync(new URL('reports/http.md', import.meta.url), `${lines.join('\n')}\n`);
+process.exit(0);
