@@ -56,13 +56,15 @@ const data = mkdtempSync(join(tmpdir(), 'voice-bench-http-'));
 const t0 = performance.now();
 const server = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
   env: { ...process.env, VOICE_STORE_PATH: join(data, 'conversations.db'), VOICE_LOG_LEVEL: 'info' },
-  stdio: ['ignore', 'pipe', 'inherit'],
+  stdio: ['ignore', 'inherit', 'pipe'],
 });
+// The server logs JSON lines on stderr: read the address, pass on warnings and errors.
 const base = await new Promise<string>((resolve, reject) => {
-  const rl = createInterface({ input: server.stdout });
+  const rl = createInterface({ input: server.stderr });
   rl.on('line', (line) => {
     const m = /listening at (http:\/\/[\d.]+:\d+)/.exec(line);
     if (m) resolve(m[1]!);
+    if (/"level":[456]0/.test(line)) process.stderr.write(`server: ${line}\n`);
   });
   server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
 });
