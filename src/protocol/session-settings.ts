@@ -30,7 +30,7 @@ export interface SessionSettings {
 }
 
 /** OpenAI's voice names: clients send them by default; they select the server's default voice. */
-const OPENAI_VOICES = new Set([
+export const OPENAI_VOICES = new Set([
   'alloy',
   'ash',
   'ballad',

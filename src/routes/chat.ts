@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { float32ToInt16 } from '../audio/pcm.js';
 import { parseBody, requireText, sessionIdSchema } from '../http/validate.js';
-import { streamAnswer, type AnswerOptions } from '../pipeline/answer-stream.js';
+import { streamAnswer, type AnswerEvent, type AnswerOptions } from '../pipeline/answer-stream.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { runtimeOf, voiceOf, type RouteContext } from './context.js';
 import { startTurn, streamError, type HttpTurn } from './turn.js';
@@ -44,27 +44,7 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
         timings: turn.timeline.toJSON(),
       });
     }
-    return streamLines(
-      reply,
-      turn,
-      'text/event-stream',
-      (e) => `data: ${JSON.stringify(e)}\n\n`,
-      async (write) => {
-        let text = '';
-        try {
-          for await (const event of answer)
-            if (event.type === 'text') {
-              text += event.delta;
-              write({ type: 'text', delta: event.delta });
-            }
-          await turn.finish(text);
-          write({ type: 'done', session_id: turn.sessionId, text, timings: turn.timeline.toJSON() });
-        } catch (err) {
-          await turn.finish(text, err);
-          write({ type: 'error', error: streamError(err) });
-        }
-      },
-    );
+    return streamTurn(reply, turn, answer, 'text/event-stream', (e) => `data: ${JSON.stringify(e)}\n\n`);
   });
 
   app.post('/her/chat', async (request, reply) => {
@@ -78,38 +58,7 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
       tts: voice.tts,
       voice: voice.id,
     });
-    return streamLines(
-      reply,
-      turn,
-      'application/x-ndjson',
-      (e) => `${JSON.stringify(e)}\n`,
-      async (write) => {
-        let text = '';
-        try {
-          for await (const event of answer)
-            if (event.type === 'text') {
-              text += event.delta;
-              write({ type: 'text', delta: event.delta });
-            } else if (event.type === 'audio') {
-              const pcm = float32ToInt16(event.audio.samples);
-              write({
-                type: 'audio',
-                audio: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64'),
-                sample_rate: event.audio.sampleRate,
-                text: event.text,
-              });
-              turn.timeline.mark('first_audio_sent');
-              turn.timeline.mark('first_answer_audio_sent');
-            }
-          turn.timeline.mark('last_audio_sent');
-          await turn.finish(text);
-          write({ type: 'done', session_id: turn.sessionId, text, timings: turn.timeline.toJSON() });
-        } catch (err) {
-          await turn.finish(text, err);
-          write({ type: 'error', error: streamError(err) });
-        }
-      },
-    );
+    return streamTurn(reply, turn, answer, 'application/x-ndjson', (e) => `${JSON.stringify(e)}\n`);
   });
 }
 
@@ -136,21 +85,48 @@ function answerOptions(
 }
 
 /**
- * Sends a streamed body of events: headers now, each event as it is written, the end when `run`
- * settles. A client that went away stops the turn through its signal.
+ * Streams a turn's events as they come: headers now, `text` deltas, `audio` per sentence (base64
+ * PCM16), then `done` with the timings, or `error` as the last event. The answer is saved before
+ * the last event, also when cut. A client that went away stops the turn through its signal.
  */
-function streamLines(
+function streamTurn(
   reply: FastifyReply,
   turn: HttpTurn,
+  answer: AsyncIterable<AnswerEvent>,
   contentType: string,
   frame: (event: object) => string,
-  run: (write: (event: object) => void) => Promise<void>,
 ): FastifyReply {
   const out = new PassThrough();
   const write = (event: object) => {
     if (!out.destroyed) out.write(frame(event));
   };
-  void run(write)
+  const run = async () => {
+    let text = '';
+    try {
+      for await (const event of answer)
+        if (event.type === 'text') {
+          text += event.delta;
+          write({ type: 'text', delta: event.delta });
+        } else if (event.type === 'audio') {
+          const pcm = float32ToInt16(event.audio.samples);
+          write({
+            type: 'audio',
+            audio: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64'),
+            sample_rate: event.audio.sampleRate,
+            text: event.text,
+          });
+          turn.timeline.mark('first_audio_sent');
+          turn.timeline.mark('first_answer_audio_sent');
+        }
+      if (turn.timeline.has('first_audio_sent')) turn.timeline.mark('last_audio_sent');
+      await turn.finish(text);
+      write({ type: 'done', session_id: turn.sessionId, text, timings: turn.timeline.toJSON() });
+    } catch (err) {
+      await turn.finish(text, err);
+      write({ type: 'error', error: streamError(err) });
+    }
+  };
+  void run()
     .catch((err: unknown) => turn.log.error({ err }, 'stream failed'))
     .finally(() => out.end());
   return reply

@@ -6,6 +6,7 @@ import { VoiceError } from '../errors.js';
 import { HttpAudioEncoder, type HttpAudioFormat } from '../http/audio-encoder.js';
 import { parseBody, requireText } from '../http/validate.js';
 import { withTimeout } from '../pipeline/abortable.js';
+import { OPENAI_VOICES } from '../protocol/session-settings.js';
 import { runtimeOf, voiceOf, type RouteContext } from './context.js';
 
 const ttsBody = z.strictObject({
@@ -23,23 +24,6 @@ const openaiSpeechBody = z.looseObject({
   response_format: z.string().default('wav'),
   speed: z.number().min(0.25).max(4).default(1),
 });
-
-/** OpenAI's voice names: they speak with this service's default voice. */
-const OPENAI_VOICES = new Set([
-  'alloy',
-  'ash',
-  'ballad',
-  'coral',
-  'echo',
-  'fable',
-  'nova',
-  'onyx',
-  'sage',
-  'shimmer',
-  'verse',
-  'marin',
-  'cedar',
-]);
 
 /**
  * `POST /tts` and OpenAI's `POST /v1/audio/speech`: audio streamed as it is synthesized, sentence
