@@ -194,6 +194,49 @@ export const configSchema = z.strictObject({
         .describe('onnxruntime intra-op threads for the VAD.'),
     })
     .prefault({}),
+  turns: z
+    .strictObject({
+      detection: z
+        .enum(['semantic_vad', 'server_vad'])
+        .default('semantic_vad')
+        .describe(
+          'Turn detection of voice sessions: `semantic_vad` (Silero pause + Smart Turn + the transcript) or `server_vad` (silence alone, `vad.minSilenceMs`). Falls back to `server_vad` when the Smart Turn model cannot load.',
+        ),
+      model: z
+        .string()
+        .min(1)
+        .default('smart-turn-v3.2-cpu')
+        .describe('Model id of the Smart Turn v3 end-of-turn model.'),
+      eagerness: z
+        .enum(['low', 'medium', 'high', 'auto'])
+        .default('auto')
+        .describe(
+          '`semantic_vad` eagerness: how sure the model must be and how long a silence always ends the turn (docs/protocol.md).',
+        ),
+      pauseMs: z
+        .number()
+        .int()
+        .min(64)
+        .max(2_000)
+        .default(200)
+        .describe(
+          '`semantic_vad`: VAD silence after which the turn is judged (and speculatively transcribed).',
+        ),
+      speculative: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Transcribe a turn at its first pause, before it is confirmed; dropped if the user goes on.',
+        ),
+      threads: z
+        .number()
+        .int()
+        .min(1)
+        .max(16)
+        .default(1)
+        .describe('onnxruntime intra-op threads for Smart Turn.'),
+    })
+    .prefault({}),
   stt: z
     .strictObject({
       model: z.string().min(1).default('ggml-base-q5_1').describe('Model id of the whisper.cpp ggml model.'),

@@ -20,7 +20,7 @@ import { speechRoutes } from './routes/speech.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
 import { Readiness } from './runtime/readiness.js';
 import type { Runtime } from './runtime/runtime.js';
-import { SessionRegistry } from './session/ws-handler.js';
+import { SessionRegistry } from './routes/realtime-socket.js';
 import type { ConversationStore } from './store/types.js';
 
 export { REALTIME_PATHS } from './routes/realtime.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolveLlmThreads, resolveThreads } from '../config.js';
-import { loadLlm, loadStt, loadTts, loadVad } from '../engines/factory.js';
+import { loadLlm, loadStt, loadTts, loadTurn, loadVad, TURN_FALLBACK } from '../engines/factory.js';
 import { HOST_ADDON } from '../engines/stt/whisper-native.js';
 import type { EngineInfo } from '../engines/types.js';
 import { machineInfo } from '../metrics/machine.js';
@@ -12,6 +12,8 @@ export const usage = USAGE.doctor;
 interface Check {
   stage: string;
   ready: boolean;
+  /** Set for an optional engine that failed: what the service does without it. */
+  fallback?: string;
   info?: EngineInfo;
   model: string;
   why?: string;
@@ -44,6 +46,20 @@ export async function run(argv: string[]): Promise<number> {
     checks.push({ stage: 'stt', ready: false, model: ctx.config.stt.model, why: (err as Error).message });
   }
   await vad?.close();
+  try {
+    const turn = await loadTurn(ctx.config, ctx.models, ctx.logger);
+    await turn.predict(new Float32Array(16000));
+    checks.push({ stage: 'turn', ready: true, info: turn.info, model: ctx.config.turns.model });
+    await turn.close();
+  } catch (err) {
+    checks.push({
+      stage: 'turn',
+      ready: false,
+      fallback: TURN_FALLBACK,
+      model: ctx.config.turns.model,
+      why: (err as Error).message,
+    });
+  }
   try {
     const llm = await loadLlm(ctx.config, ctx.models, ctx.logger);
     checks.push({ stage: 'llm', ready: true, info: llm.info, model: llm.info.model });
@@ -85,11 +101,13 @@ export async function run(argv: string[]): Promise<number> {
         out.write(
           `${c.stage.padEnd(9)} ready    ${c.info.engine}, model ${c.info.model}, ${c.info.device}${fb}, ${c.info.threads} thread(s), loaded in ${Math.round(c.info.loadMs)} ms${why}\n`,
         );
-      } else out.write(`${c.stage.padEnd(9)} NOT READY  model ${c.model}: ${c.why}\n`);
+      } else if (c.fallback)
+        out.write(`${c.stage.padEnd(9)} DEGRADED model ${c.model}: ${c.why}; ${c.fallback}\n`);
+      else out.write(`${c.stage.padEnd(9)} NOT READY  model ${c.model}: ${c.why}\n`);
     }
     out.write(
       `threads   stt ${resolveThreads(ctx.config.stt.threads)}, vad ${ctx.config.vad.threads}, llm ${resolveLlmThreads(ctx.config.llm.threads)}\n`,
     );
   }
-  return checks.every((c) => c.ready) ? 0 : 1;
+  return checks.every((c) => c.ready || c.fallback) ? 0 : 1;
 }

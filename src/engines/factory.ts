@@ -10,6 +10,7 @@ import { WhisperStt } from './stt/whisper.js';
 import { EspeakTts } from './tts/espeak.js';
 import { PiperTts } from './tts/piper.js';
 import type { TtsEngine } from './tts/types.js';
+import { SmartTurn } from './turn/smart-turn.js';
 import { SileroVad } from './vad/silero.js';
 import type { SegmenterOptions } from './vad/types.js';
 
@@ -18,6 +19,14 @@ export async function loadVad(config: Config, models: ModelManager, logger: Logg
   const path = await models.resolveMain(config.vad.model);
   return SileroVad.load(path, config.vad.model, { threads: config.vad.threads, device: 'cpu', logger });
 }
+
+export async function loadTurn(config: Config, models: ModelManager, logger: Logger): Promise<SmartTurn> {
+  const path = await models.resolveMain(config.turns.model);
+  return SmartTurn.load(path, config.turns.model, { threads: config.turns.threads, device: 'cpu', logger });
+}
+
+/** What voice sessions do when the end-of-turn model cannot be used. */
+export const TURN_FALLBACK = 'semantic_vad sessions use server_vad (silence only)';
 
 export function segmenterOptions(config: Config): SegmenterOptions {
   const { threshold, minSpeechMs, minSilenceMs, prefixPaddingMs } = config.vad;

@@ -1,4 +1,9 @@
 import type { Logger } from '../log.js';
+import type { LlmEngine } from './llm/types.js';
+import type { SttEngine } from './stt/types.js';
+import type { TtsEngine } from './tts/types.js';
+import type { TurnEngine } from './turn/types.js';
+import type { VadEngine } from './vad/types.js';
 
 export type Device = 'cpu' | 'cuda';
 
@@ -41,4 +46,20 @@ export function loadedInfo(
     loadMs: performance.now() - startedAt,
     ...(fallbackReason ? { fallbackReason } : {}),
   };
+}
+
+/**
+ * The engines a voice session or request uses, loaded once for the whole service. `turn` is the
+ * audio end-of-turn model; without it `semantic_vad` sessions run as `server_vad`, and
+ * `turnUnavailable` says why.
+ */
+export interface EngineSet {
+  vad: VadEngine;
+  stt: SttEngine;
+  llm: LlmEngine;
+  /** Loaded voices by id; `defaultVoice` is one of them. */
+  voices: Map<string, TtsEngine>;
+  defaultVoice: string;
+  turn?: TurnEngine;
+  turnUnavailable?: string;
 }

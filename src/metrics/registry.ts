@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ErrorCode } from '../errors.js';
 import { TURN_MARKS, type TurnTimings } from '../pipeline/timing.js';
-import { STAGES } from '../runtime/readiness.js';
+import { OPTIONAL_STAGES, STAGES } from '../runtime/readiness.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { GpuMonitor } from './gpu.js';
 
@@ -13,6 +13,10 @@ export interface TurnMetrics {
   turn(transport: Transport, timings: TurnTimings, status: string): void;
   /** A response stopped by the user (barge-in, cancel, truncate). */
   interruption(): void;
+  /** A real-time turn ended, by why: `silence` (server_vad), `model`, `max_silence`. */
+  turnEnded(reason: string): void;
+  /** The user went on after a pause: the pause's speculative work was dropped. */
+  turnResumed(): void;
   error(transport: Transport, code: ErrorCode): void;
 }
 
@@ -37,6 +41,8 @@ export class Metrics implements TurnMetrics {
   private readonly stage: Histogram<'transport' | 'stage'>;
   private readonly turns: Counter<'transport' | 'status'>;
   private readonly interruptions: Counter;
+  private readonly turnEnds: Counter<'reason'>;
+  private readonly resumes: Counter;
   private readonly errors: Counter<'transport' | 'code'>;
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
 
@@ -54,6 +60,17 @@ export class Metrics implements TurnMetrics {
       name: 'voice_turns_total',
       help: 'Answers by transport and final status (completed, cancelled, failed, incomplete).',
       labelNames: ['transport', 'status'],
+      registers,
+    });
+    this.turnEnds = new Counter({
+      name: 'voice_turn_ends_total',
+      help: 'Real-time user turns ended, by why: silence (server_vad), model (semantic_vad), max_silence.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.resumes = new Counter({
+      name: 'voice_turn_resumes_total',
+      help: 'Pauses the user spoke through (semantic_vad held the turn; speculative work dropped).',
       registers,
     });
     this.interruptions = new Counter({
@@ -118,7 +135,8 @@ export class Metrics implements TurnMetrics {
       registers,
       collect() {
         const readiness = sources.runtime()?.readiness;
-        for (const stage of STAGES) this.set({ stage }, readiness?.engines[stage].state === 'ready' ? 1 : 0);
+        for (const stage of [...STAGES, ...OPTIONAL_STAGES])
+          this.set({ stage }, readiness?.engines[stage].state === 'ready' ? 1 : 0);
       },
     });
     // The first GPU gauge reads nvidia-smi once per scrape and sets all three (gauges are
@@ -158,6 +176,14 @@ export class Metrics implements TurnMetrics {
       const ms = timings.marks[stage];
       if (ms !== undefined && stage !== timings.origin) this.stage.observe({ transport, stage }, ms / 1000);
     }
+  }
+
+  turnEnded(reason: string): void {
+    this.turnEnds.inc({ reason });
+  }
+
+  turnResumed(): void {
+    this.resumes.inc();
   }
 
   interruption(): void {

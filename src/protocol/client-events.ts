@@ -9,7 +9,8 @@ const eventId = z.string().max(256).optional();
 
 const turnDetection = z
   .object({
-    type: z.enum(['server_vad', 'semantic_vad']).default('server_vad'),
+    type: z.enum(['server_vad', 'semantic_vad']).optional(),
+    eagerness: z.enum(['low', 'medium', 'high', 'auto']).optional(),
     threshold: z.number().gt(0).lt(1).optional(),
     prefix_padding_ms: z.number().int().min(0).max(5000).optional(),
     silence_duration_ms: z.number().int().min(0).max(10_000).optional(),

@@ -3,8 +3,16 @@ import { betaFormatName, parseWireFormat, type WireAudioFormat } from './audio-f
 import { ClientEventError, type SessionPatch } from './client-events.js';
 import type { Dialect } from './server-events.js';
 
+export type Eagerness = 'low' | 'medium' | 'high' | 'auto';
+
+/**
+ * How turns end: `server_vad` after `silenceDurationMs` of silence; `semantic_vad` when the
+ * end-of-turn model and the transcript agree, or after the eagerness' longest silence.
+ */
 export interface TurnDetection {
-  type: 'server_vad';
+  type: 'server_vad' | 'semantic_vad';
+  eagerness: Eagerness;
+  /** VAD speech threshold (both types). */
   threshold: number;
   prefixPaddingMs: number;
   silenceDurationMs: number;
@@ -43,7 +51,15 @@ export const OPENAI_VOICES = new Set([
   'cedar',
 ]);
 
-export function defaultSettings(config: Config, defaultVoice: string): SessionSettings {
+/**
+ * The session defaults. `semanticAvailable` is false when the end-of-turn model did not load:
+ * sessions then run (and say they run) `server_vad`.
+ */
+export function defaultSettings(
+  config: Config,
+  defaultVoice: string,
+  semanticAvailable = true,
+): SessionSettings {
   return {
     instructions: config.realtime.instructions,
     voice: defaultVoice,
@@ -52,7 +68,8 @@ export function defaultSettings(config: Config, defaultVoice: string): SessionSe
     inputFormat: { type: 'audio/pcm', rate: 24000 },
     outputFormat: { type: 'audio/pcm', rate: 24000 },
     turnDetection: {
-      type: 'server_vad',
+      type: semanticAvailable ? config.turns.detection : 'server_vad',
+      eagerness: config.turns.eagerness,
       threshold: config.vad.threshold,
       prefixPaddingMs: config.vad.prefixPaddingMs,
       silenceDurationMs: config.vad.minSilenceMs,
@@ -83,6 +100,7 @@ export function applySessionPatch(
   patch: SessionPatch,
   voices: { has(id: string): boolean; default: string },
   defaultTurnDetection: TurnDetection,
+  semanticAvailable = true,
 ): SessionSettings {
   const next: SessionSettings = { ...current };
   const input = patch.audio?.input;
@@ -128,8 +146,10 @@ export function applySessionPatch(
   if (td === null) next.turnDetection = null;
   else if (td !== undefined) {
     const base = current.turnDetection ?? defaultTurnDetection;
+    const type = td.type ?? base.type;
     next.turnDetection = {
-      type: 'server_vad', // semantic_vad is served by the same VAD (documented)
+      type: type === 'semantic_vad' && !semanticAvailable ? 'server_vad' : type,
+      eagerness: td.eagerness ?? base.eagerness,
       threshold: td.threshold ?? base.threshold,
       prefixPaddingMs: td.prefix_padding_ms ?? base.prefixPaddingMs,
       silenceDurationMs: td.silence_duration_ms ?? base.silenceDurationMs,
@@ -141,16 +161,16 @@ export function applySessionPatch(
 }
 
 function renderTurnDetection(td: TurnDetection | null) {
-  return td
-    ? {
-        type: td.type,
-        threshold: td.threshold,
-        prefix_padding_ms: td.prefixPaddingMs,
-        silence_duration_ms: td.silenceDurationMs,
-        create_response: td.createResponse,
-        interrupt_response: td.interruptResponse,
-      }
-    : null;
+  if (!td) return null;
+  const common = { create_response: td.createResponse, interrupt_response: td.interruptResponse };
+  if (td.type === 'semantic_vad') return { type: td.type, eagerness: td.eagerness, ...common };
+  return {
+    type: td.type,
+    threshold: td.threshold,
+    prefix_padding_ms: td.prefixPaddingMs,
+    silence_duration_ms: td.silenceDurationMs,
+    ...common,
+  };
 }
 
 /** The session object of `session.created` / `session.updated`, in the client's dialect. */

@@ -5,7 +5,7 @@ import type { GpuMonitor } from '../metrics/gpu.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Readiness } from '../runtime/readiness.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { SessionRegistry } from '../session/ws-handler.js';
+import type { SessionRegistry } from './realtime-socket.js';
 import type { ConversationStore } from '../store/types.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseBody, sessionIdSchema } from '../http/validate.js';
 import type { Logger } from '../log.js';
-import { attachSession } from '../session/ws-handler.js';
+import { attachSession } from './realtime-socket.js';
 import type { StoredItem } from '../store/types.js';
 import type { RouteContext } from './context.js';
 

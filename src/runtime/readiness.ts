@@ -2,7 +2,9 @@ import { VoiceError } from '../errors.js';
 import type { EngineInfo } from '../engines/types.js';
 
 export const STAGES = ['vad', 'stt', 'llm', 'tts'] as const;
-export type Stage = (typeof STAGES)[number];
+/** Engines the service can serve without: their failure is reported with the fallback in use. */
+export const OPTIONAL_STAGES = ['turn'] as const;
+export type Stage = (typeof STAGES)[number] | (typeof OPTIONAL_STAGES)[number];
 
 export interface EngineStatus {
   state: 'pending' | 'loading' | 'warming' | 'ready' | 'failed';
@@ -14,13 +16,16 @@ export interface EngineStatus {
   /** Time of the warm-up run (the first inference, paid at start-up instead of by a user). */
   warmMs?: number;
   fallbackReason?: string;
+  /** What the service does without this (optional) engine. */
+  fallback?: string;
   /** The last failure of this engine, at start-up or while serving. */
   lastError?: { code: string; message: string; at: string };
 }
 
 /**
  * What /ready reports: per engine, its state, model, device, load and warm-up times and last
- * error. The service is ready once every engine is loaded and warmed.
+ * error. The service is ready once every required engine is loaded and warmed; an optional one
+ * (`turn`, the end-of-turn model) that failed says what is used instead.
  */
 export class Readiness {
   readonly engines: Record<Stage, EngineStatus> = {
@@ -28,6 +33,7 @@ export class Readiness {
     stt: { state: 'pending' },
     llm: { state: 'pending' },
     tts: { state: 'pending' },
+    turn: { state: 'pending' },
   };
   private startedAt = performance.now();
   /** Milliseconds from the start of loading to ready. */
@@ -59,8 +65,9 @@ export class Readiness {
     if (this.ready) this.readyAfterMs = round(performance.now() - this.startedAt);
   }
 
-  failed(stage: Stage, err: unknown): void {
+  failed(stage: Stage, err: unknown, fallback?: string): void {
     this.engines[stage].state = 'failed';
+    if (fallback) this.engines[stage].fallback = fallback;
     this.error(stage, err);
   }
 

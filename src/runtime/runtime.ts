@@ -1,14 +1,14 @@
 import type { Config } from '../config.js';
-import { loadLlm, loadStt, loadTts, loadVad } from '../engines/factory.js';
+import { loadLlm, loadStt, loadTts, loadTurn, loadVad, TURN_FALLBACK } from '../engines/factory.js';
+import type { TurnEngine } from '../engines/turn/types.js';
 import type { TtsEngine } from '../engines/tts/types.js';
-import type { EngineInfo } from '../engines/types.js';
+import type { EngineInfo, EngineSet } from '../engines/types.js';
 import type { Logger } from '../log.js';
 import type { ModelManager } from '../models/manager.js';
 import { FillerBank } from '../pipeline/fillers.js';
 import { SentenceCache } from '../pipeline/sentence-cache.js';
 import { encodeForWire } from '../protocol/audio-format.js';
 import { defaultSettings } from '../protocol/session-settings.js';
-import type { SessionEngines } from '../session/session.js';
 import { Readiness, type Stage } from './readiness.js';
 import { warmUp } from './warm-up.js';
 
@@ -17,7 +17,7 @@ import { warmUp } from './warm-up.js';
  * fillers, the sentence cache, and the readiness report of /ready.
  */
 export interface Runtime {
-  engines: SessionEngines;
+  engines: EngineSet;
   fillers: FillerBank | undefined;
   cache: SentenceCache;
   /** Reported as the model of sessions and chat answers: the LLM in use. */
@@ -55,6 +55,8 @@ export async function loadRuntime(
   try {
     const vad = await load('vad', () => loadVad(config, models, logger));
     const stt = await load('stt', () => loadStt(config, models, logger, vad));
+    const { turn, turnUnavailable } = await loadOptionalTurn(config, models, logger, readiness);
+    if (turn) loaded.push(turn);
     const llm = await load('llm', () => loadLlm(config, models, logger));
     const tts = await load('tts', () => loadTts(config, models, logger));
     const voice = config.tts.voice === 'auto' ? voiceId(tts) : config.tts.voice;
@@ -86,13 +88,13 @@ export async function loadRuntime(
     }
     logger.info({ readyAfterMs: readiness.readyAfterMs }, 'engines loaded and warmed up');
     return {
-      engines: { vad, stt, llm, voices, defaultVoice: voice },
+      engines: { vad, stt, llm, voices, defaultVoice: voice, ...(turn ? { turn } : { turnUnavailable }) },
       fillers,
       cache: new SentenceCache(config.realtime.sentenceCacheSize),
       model: `${llm.info.engine}:${llm.info.model}`,
       readiness,
       async close() {
-        await Promise.allSettled([vad.close(), stt.close(), llm.close(), tts.close()]);
+        await Promise.allSettled([vad.close(), stt.close(), llm.close(), tts.close(), turn?.close()]);
       },
     };
   } catch (err) {
@@ -103,4 +105,33 @@ export async function loadRuntime(
 
 function voiceId(tts: TtsEngine): string {
   return tts.info.engine === 'espeak-ng' ? `espeak:${tts.info.model}` : tts.info.model;
+}
+
+/**
+ * The end-of-turn model, loaded and warmed on a second of silence. Without it (missing, corrupt,
+ * not a Smart Turn model) the service still serves: sessions run server_vad, with one warning,
+ * and /ready says so.
+ */
+async function loadOptionalTurn(
+  config: Config,
+  models: ModelManager,
+  logger: Logger,
+  readiness: Readiness,
+): Promise<{ turn?: TurnEngine; turnUnavailable?: string }> {
+  readiness.loading('turn');
+  let turn: TurnEngine | undefined;
+  try {
+    turn = await loadTurn(config, models, logger);
+    readiness.loaded('turn', turn.info);
+    const t0 = performance.now();
+    await turn.predict(new Float32Array(16000));
+    readiness.warmed('turn', performance.now() - t0);
+    return { turn };
+  } catch (err) {
+    await turn?.close().catch(() => undefined);
+    const reason = (err as Error).message;
+    readiness.failed('turn', err, TURN_FALLBACK);
+    logger.warn({ model: config.turns.model, reason }, `end-of-turn model unavailable: ${TURN_FALLBACK}`);
+    return { turnUnavailable: reason };
+  }
 }

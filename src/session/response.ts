@@ -2,7 +2,7 @@ import type { Audio } from '../audio/wav.js';
 import type { Config } from '../config.js';
 import { abortReason, isAbortError, VoiceError } from '../errors.js';
 import type { LlmEngine, LlmUsage } from '../engines/llm/types.js';
-import type { SttEngine } from '../engines/stt/types.js';
+import type { SttEngine, Transcript } from '../engines/stt/types.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import type { Logger } from '../log.js';
 import { raceAbort } from '../pipeline/abortable.js';
@@ -47,6 +47,8 @@ export interface TranscriptionJob {
   audio: Audio;
   /** The server VAD heard speech in it, so the STT need not look for speech again. */
   speechKnown: boolean;
+  /** Its transcription, started while the turn was ending (speculative): reused, not redone. */
+  transcript?: Promise<Transcript>;
 }
 
 export interface ResponseRequest {
@@ -216,13 +218,21 @@ export class Response {
     const { ctx } = this;
     const stage = new StageTimer(this.controller.signal, ctx.realtime.sttTimeoutMs);
     stage.arm('transcription');
+    const fresh = () =>
+      ctx.engines.stt.transcribe(job.audio, {
+        language: ctx.settings.language,
+        signal: stage.signal,
+        speechKnown: job.speechKnown,
+      });
     try {
+      // A speculative transcript that failed is redone once, as if there had been none.
       const transcript = await raceAbort(
-        ctx.engines.stt.transcribe(job.audio, {
-          language: ctx.settings.language,
-          signal: stage.signal,
-          speechKnown: job.speechKnown,
-        }),
+        job.transcript
+          ? job.transcript.catch((err: unknown) => {
+              if (stage.signal.aborted) throw err;
+              return fresh();
+            })
+          : fresh(),
         stage.signal,
       );
       this.transcribed.add(job);

@@ -1,11 +1,7 @@
 import type { Config } from '../config.js';
 import { VoiceError, type ErrorCode } from '../errors.js';
-import type { LlmEngine } from '../engines/llm/types.js';
 import { SerialQueue } from '../engines/serial.js';
-import type { SttEngine } from '../engines/stt/types.js';
-import type { TtsEngine } from '../engines/tts/types.js';
-import { VadSegmenter } from '../engines/vad/segmenter.js';
-import type { VadEngine, VadEvent } from '../engines/vad/types.js';
+import type { EngineSet } from '../engines/types.js';
 import type { Logger } from '../log.js';
 import type { TurnMetrics } from '../metrics/registry.js';
 import type { FillerBank } from '../pipeline/fillers.js';
@@ -22,19 +18,11 @@ import {
 } from '../protocol/session-settings.js';
 import { renderItem, Conversation, type ConversationItem } from './conversation.js';
 import type { ConversationSync } from './persistence.js';
-import { InputAudioBuffer } from './input-buffer.js';
+import { TurnInput } from '../turns/turn-input.js';
+import type { TurnEnded, TurnListener, TurnStarted } from '../turns/types.js';
 import { MessageRateLimiter } from './rate-limiter.js';
 import { Response, type ResponseRequest, type TranscriptionJob } from './response.js';
 import { SessionStateMachine } from './state.js';
-
-export interface SessionEngines {
-  vad: VadEngine;
-  stt: SttEngine;
-  llm: LlmEngine;
-  /** Loaded voices by id; `defaultVoice` is one of them. */
-  voices: Map<string, TtsEngine>;
-  defaultVoice: string;
-}
 
 export interface SessionTransport {
   sendJson(event: ServerEvent): void;
@@ -43,7 +31,7 @@ export interface SessionTransport {
 }
 
 export interface SessionDeps {
-  engines: SessionEngines;
+  engines: EngineSet;
   fillers: FillerBank | undefined;
   cache: SentenceCache;
   config: Config;
@@ -72,13 +60,8 @@ export class RealtimeSession {
   readonly state = new SessionStateMachine();
   readonly conversation = new Conversation();
   private settings: SessionSettings;
-  private input!: InputAudioBuffer;
-  private decoder!: WireDecoder;
-  private segmenter: VadSegmenter | undefined;
-  /** Where the current speech (prefix padding included) starts, in input samples. */
-  private pendingSpeechStart: number | undefined;
-  /** Item id announced with speech_started, used for the item committed at speech_stopped. */
-  private speechItemId: string | undefined;
+  /** Hearing: input audio, VAD and the end-of-turn strategy; rebuilt when its settings change. */
+  private turns!: TurnInput;
   private response: Response | undefined;
   /**
    * User audio items not transcribed yet, oldest first: committed without a response, created by
@@ -97,7 +80,7 @@ export class RealtimeSession {
     for (const item of deps.persistence?.loaded ?? [])
       this.conversation.add(item.role, 'text', item.text, { id: item.id });
     this.log = deps.logger.child({ session: this.id });
-    this.settings = defaultSettings(deps.config, deps.engines.defaultVoice);
+    this.settings = defaultSettings(deps.config, deps.engines.defaultVoice, deps.engines.turn !== undefined);
     this.rate = new MessageRateLimiter(deps.config.realtime.maxMessagesPerSec);
     this.resetInput();
     this.state.onChange((from, to, reason) => this.log.debug({ from, to, reason }, 'session state'));
@@ -157,6 +140,7 @@ export class RealtimeSession {
     if (this.closed) return;
     this.persist();
     this.closed = true;
+    this.turns.close();
     clearTimeout(this.idleTimer);
     this.response?.cancel('client_disconnected');
   }
@@ -175,10 +159,12 @@ export class RealtimeSession {
           event.session,
           { has: (id) => this.deps.engines.voices.has(id), default: this.deps.engines.defaultVoice },
           defaultSettings(this.deps.config, this.deps.engines.defaultVoice).turnDetection!,
+          this.deps.engines.turn !== undefined,
         );
         const inputChanged =
           JSON.stringify(next.inputFormat) !== JSON.stringify(this.settings.inputFormat) ||
-          JSON.stringify(next.turnDetection) !== JSON.stringify(this.settings.turnDetection);
+          JSON.stringify(next.turnDetection) !== JSON.stringify(this.settings.turnDetection) ||
+          next.language !== this.settings.language;
         this.settings = next;
         if (inputChanged) this.resetInput();
         this.emit('session.updated', { session: this.renderSession() });
@@ -236,57 +222,45 @@ export class RealtimeSession {
   }
 
   private async appendAudio(bytes: Uint8Array): Promise<void> {
-    const samples = this.decoder.decode(bytes);
-    if (samples.length === 0) return;
-    const dropped = this.input.append(samples);
+    const dropped = await this.turns.append(bytes);
     if (dropped > 0)
       this.error(
         'input_audio_buffer_full',
         `input buffer over ${this.deps.config.realtime.maxBufferedAudioSec} s; the oldest audio was dropped`,
       );
-    if (!this.segmenter) return;
-    for (const event of await this.segmenter.push(samples)) await this.onVad(event);
-    if (!this.segmenter.inSpeech) this.trimIdleAudio();
   }
 
-  /**
-   * Outside speech only the last moments can still become part of a turn (prefix padding plus the
-   * speech the VAD needs before it reports a start); older audio is dropped, in large steps.
-   */
-  private trimIdleAudio() {
-    const ms = (this.settings.turnDetection?.prefixPaddingMs ?? 0) + this.deps.config.vad.minSpeechMs + 1000;
-    const keep = Math.ceil((ms * this.input.rate) / 1000);
-    if (this.input.held > 4 * keep) this.input.discardBefore(this.input.end - keep);
+  /** What hearing tells this session: a turn started, paused, resumed or ended. */
+  private readonly hearing: TurnListener = {
+    speechStarted: (turn) => this.onSpeechStarted(turn),
+    turnEnded: (turn) => this.onTurnEnded(turn),
+    turnPaused: (itemId) => this.log.debug({ item: itemId }, 'turn paused'),
+    turnResumed: (itemId, pausedMs) => {
+      this.deps.metrics?.turnResumed();
+      this.log.debug({ item: itemId, pausedMs }, 'turn resumed: speculative work dropped');
+    },
+  };
+
+  private async onSpeechStarted({ itemId, audioStartMs }: TurnStarted): Promise<void> {
+    this.emit('input_audio_buffer.speech_started', { audio_start_ms: audioStartMs, item_id: itemId });
+    if (this.response && this.settings.turnDetection?.interruptResponse)
+      await this.stopResponse('turn_detected');
+    if (this.state.state === 'listening' || this.state.state === 'interrupted')
+      this.state.to('user_speaking', 'speech started');
   }
 
-  private async onVad(event: VadEvent): Promise<void> {
-    const ms = (samples: number) => Math.round((samples * 1000) / this.input.rate);
-    if (event.type === 'speech_start') {
-      this.speechItemId = newId('item');
-      this.emit('input_audio_buffer.speech_started', {
-        audio_start_ms: ms(event.paddedStartSample),
-        item_id: this.speechItemId,
-      });
-      if (this.response && this.settings.turnDetection?.interruptResponse)
-        await this.stopResponse('turn_detected');
-      if (this.state.state === 'listening' || this.state.state === 'interrupted')
-        this.state.to('user_speaking', 'speech started');
-      this.pendingSpeechStart = event.paddedStartSample;
-      return;
-    }
-    const endedAt = performance.now();
-    this.emit('input_audio_buffer.speech_stopped', {
-      audio_end_ms: ms(event.endSample),
-      item_id: this.speechItemId,
-    });
-    // The silence that ended the turn goes with it: Whisper drops words of tightly cut speech.
-    const audio = this.input.take(this.pendingSpeechStart ?? event.startSample, this.input.end);
-    this.pendingSpeechStart = undefined;
-    const item = this.commitAudio(audio, this.speechItemId);
-    this.speechItemId = undefined;
-    const job = { item, audio: { samples: audio, sampleRate: this.input.rate }, speechKnown: true };
+  private async onTurnEnded(turn: TurnEnded): Promise<void> {
+    this.emit('input_audio_buffer.speech_stopped', { audio_end_ms: turn.audioEndMs, item_id: turn.itemId });
+    this.deps.metrics?.turnEnded(turn.reason);
+    const item = this.commitAudio(turn.audio.samples, turn.itemId);
+    const job: TranscriptionJob = {
+      item,
+      audio: turn.audio,
+      speechKnown: true,
+      ...(turn.transcript ? { transcript: turn.transcript } : {}),
+    };
     if (this.settings.turnDetection?.createResponse)
-      await this.respondToTurn(job, new TurnTimeline(undefined, endedAt));
+      await this.respondToTurn(job, new TurnTimeline(undefined, turn.endedAt));
     else {
       this.untranscribed.push(job);
       if (this.state.state === 'user_speaking') this.state.to('listening', 'turn committed, no response');
@@ -294,17 +268,19 @@ export class RealtimeSession {
   }
 
   private async commit(eventId?: string): Promise<void> {
-    if (this.input.durationMs < MIN_COMMIT_MS)
+    const held = this.turns.buffer.durationMs;
+    if (held < MIN_COMMIT_MS)
       throw new ClientEventError(
         'input_audio_buffer_commit_empty',
-        `buffer too small: ${Math.round(this.input.durationMs)} ms of audio; at least ${MIN_COMMIT_MS} ms is needed`,
+        `buffer too small: ${Math.round(held)} ms of audio; at least ${MIN_COMMIT_MS} ms is needed`,
         eventId,
       );
-    const audio = this.input.take();
-    const item = this.commitAudio(audio, this.speechItemId);
+    const rate = this.turns.rate;
+    const { audio, itemId } = this.turns.take();
+    const item = this.commitAudio(audio, itemId);
     // The VAD and the buffer restart together, so their sample positions stay the same.
     this.resetInput();
-    const job = { item, audio: { samples: audio, sampleRate: this.input.rate }, speechKnown: false };
+    const job = { item, audio: { samples: audio, sampleRate: rate }, speechKnown: false };
     if (this.settings.turnDetection?.createResponse)
       await this.respondToTurn(job, new TurnTimeline(undefined, performance.now()));
     else {
@@ -367,7 +343,7 @@ export class RealtimeSession {
       request,
     );
     this.response = response;
-    if (this.state.state !== 'user_speaking' || !this.segmenter?.inSpeech)
+    if (this.state.state !== 'user_speaking' || !this.turns.turnOpen)
       this.state.to('thinking', 'response started');
     void response.done.then((result) => {
       if (this.response === response) this.response = undefined;
@@ -382,7 +358,7 @@ export class RealtimeSession {
       if (result.error)
         this.error(result.error.code, result.error.message, undefined, undefined, 'server_error');
       if (this.response) return;
-      if (this.segmenter?.inSpeech) {
+      if (this.turns.turnOpen) {
         if (this.state.state !== 'user_speaking')
           this.state.to(
             this.state.can('user_speaking') ? 'user_speaking' : 'listening',
@@ -440,24 +416,39 @@ export class RealtimeSession {
   }
 
   private resetInput() {
-    const rate = wireRate(this.settings.inputFormat);
-    this.decoder = new WireDecoder(this.settings.inputFormat);
-    this.input = new InputAudioBuffer(rate, this.deps.config.realtime.maxBufferedAudioSec * rate);
-    const td = this.settings.turnDetection;
-    this.segmenter = td
-      ? new VadSegmenter(
-          this.deps.engines.vad,
-          {
-            threshold: td.threshold,
-            minSpeechMs: this.deps.config.vad.minSpeechMs,
-            minSilenceMs: td.silenceDurationMs,
-            prefixPaddingMs: td.prefixPaddingMs,
-          },
-          rate,
-        )
-      : undefined;
-    this.pendingSpeechStart = undefined;
-    this.speechItemId = undefined;
+    this.turns?.close();
+    const { config, engines } = this.deps;
+    this.turns = new TurnInput(
+      {
+        detection: this.settings.turnDetection,
+        inputFormat: this.settings.inputFormat,
+        language: this.settings.language,
+        maxBufferedAudioSec: config.realtime.maxBufferedAudioSec,
+        minSpeechMs: config.vad.minSpeechMs,
+        pauseMs: config.turns.pauseMs,
+        speculative: config.turns.speculative,
+        fallbackSilenceMs: config.vad.minSilenceMs,
+      },
+      {
+        vad: engines.vad,
+        stt: engines.stt,
+        turn: engines.turn,
+        logger: this.log,
+        listener: this.hearing,
+        schedule: (job) => void this.inbox.run(() => this.runScheduled(job)),
+      },
+    );
+  }
+
+  /** Background results (the end-of-turn model, a speculative transcript) decide in event order. */
+  private async runScheduled(job: () => Promise<void>): Promise<void> {
+    if (this.closed) return;
+    try {
+      await job();
+    } catch (err) {
+      this.reportError(err, undefined);
+    }
+    this.persist();
   }
 
   private sendAudio(chunk: Uint8Array, responseId: string, itemId: string) {

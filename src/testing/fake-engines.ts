@@ -3,6 +3,7 @@ import { abortReason, VoiceError } from '../errors.js';
 import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from '../engines/llm/types.js';
 import type { SttEngine, Transcript, TranscribeOptions } from '../engines/stt/types.js';
 import type { SynthesizeOptions, TtsChunk, TtsEngine } from '../engines/tts/types.js';
+import type { TurnEngine, TurnPrediction } from '../engines/turn/types.js';
 import type { EngineInfo } from '../engines/types.js';
 
 /**
@@ -44,13 +45,14 @@ export interface SttScript {
 
 export class FakeStt implements SttEngine {
   readonly info = info('fake-stt');
-  readonly calls: { audioSec: number; language?: string | undefined }[] = [];
+  readonly calls: { audioSec: number; language?: string | undefined; signal?: AbortSignal | undefined }[] =
+    [];
   constructor(public script: (call: number) => SttScript = () => ({ text: 'Bonjour.' })) {}
 
   async transcribe(audio: Audio, options: TranscribeOptions = {}): Promise<Transcript> {
     const s = this.script(this.calls.length);
     const audioSec = audio.samples.length / audio.sampleRate;
-    this.calls.push({ audioSec, language: options.language });
+    this.calls.push({ audioSec, language: options.language, signal: options.signal });
     if (s.hang) return never();
     await sleep(s.delayMs ?? 5, options.signal);
     if (s.fail) throw new VoiceError('engine_failed', s.fail);
@@ -142,6 +144,31 @@ export class FakeTts implements TtsEngine {
     for (let i = 0; i < samples.length; i++)
       samples[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / sampleRate);
     yield { samples, sampleRate, text };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export interface TurnScript {
+  probability?: number;
+  delayMs?: number;
+  fail?: string;
+}
+
+/** An end-of-turn model whose probability per call is scripted. */
+export class FakeTurn implements TurnEngine {
+  readonly info = info('fake-turn');
+  readonly calls: { audioSec: number }[] = [];
+  constructor(public script: (call: number) => TurnScript = () => ({ probability: 0.9 })) {}
+
+  async predict(samples: Float32Array): Promise<TurnPrediction> {
+    const s = this.script(this.calls.length);
+    this.calls.push({ audioSec: samples.length / 16000 });
+    await sleep(s.delayMs ?? 2);
+    if (s.fail) throw new VoiceError('engine_failed', s.fail);
+    return { probability: s.probability ?? 0.9, featuresMs: 0, inferenceMs: 0 };
   }
 
   close(): Promise<void> {

@@ -1,19 +1,19 @@
 import type { TtsEngine } from '../engines/tts/types.js';
+import type { EngineSet } from '../engines/types.js';
 import { silentLogger } from '../log.js';
 import { FillerBank } from '../pipeline/fillers.js';
 import { SentenceCache } from '../pipeline/sentence-cache.js';
 import { Readiness, STAGES } from '../runtime/readiness.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { SessionEngines } from '../session/session.js';
 import { FakeLlm, FakeStt, FakeTts } from './fake-engines.js';
 import { FakeVad } from './fake-vad.js';
 
 /** A runtime of scripted engines, loaded and warmed (for route and session plumbing tests). */
-export async function fakeRuntime(engines: Partial<SessionEngines> = {}): Promise<Runtime> {
+export async function fakeRuntime(engines: Partial<EngineSet> = {}): Promise<Runtime> {
   const tts = new FakeTts();
   const voices = engines.voices ?? new Map<string, TtsEngine>([['fake', tts]]);
   const defaultVoice = engines.defaultVoice ?? [...voices.keys()][0]!;
-  const all: SessionEngines = {
+  const all: EngineSet = {
     vad: engines.vad ?? FakeVad.energy(),
     stt: engines.stt ?? new FakeStt(),
     llm: engines.llm ?? new FakeLlm(),

@@ -5,13 +5,15 @@ import { FillerBank } from '../pipeline/fillers.js';
 import { SentenceCache } from '../pipeline/sentence-cache.js';
 import type { Dialect, ServerEvent } from '../protocol/server-events.js';
 import { RealtimeSession } from '../session/session.js';
-import { FakeLlm, FakeStt, FakeTts } from './fake-engines.js';
+import { FakeLlm, FakeStt, FakeTts, type FakeTurn } from './fake-engines.js';
 import { FakeVad } from './fake-vad.js';
 
 export interface HarnessOptions {
   stt?: FakeStt;
   llm?: FakeLlm;
   tts?: FakeTts;
+  /** An end-of-turn model: sessions then default to semantic_vad; without one, server_vad. */
+  turn?: FakeTurn;
   config?: ConfigInput;
   fillers?: boolean;
   dialect?: Dialect;
@@ -50,7 +52,14 @@ export class SessionHarness {
       options.fillers === false ? undefined : await FillerBank.build(voices, { fr: ['Hum.'] }, silentLogger);
     h.tts.calls.length = 0;
     h.session = new RealtimeSession({
-      engines: { vad: FakeVad.energy(), stt: h.stt, llm: h.llm, voices, defaultVoice: 'fake' },
+      engines: {
+        vad: FakeVad.energy(),
+        stt: h.stt,
+        llm: h.llm,
+        voices,
+        defaultVoice: 'fake',
+        ...(options.turn ? { turn: options.turn } : { turnUnavailable: 'not loaded (test)' }),
+      },
       fillers,
       cache: new SentenceCache(h.config.realtime.sentenceCacheSize),
       config: h.config,
@@ -78,8 +87,12 @@ export class SessionHarness {
   }
 
   /** Appends 24 kHz PCM16: a loud tone (speech for the energy VAD) or silence, in 20 ms frames. */
-  async audio(ms: number, loud: boolean): Promise<void> {
-    for (const event of this.speechFrames(ms, loud)) await this.send(event);
+  async audio(ms: number, loud: boolean, { paceMs = 0 }: { paceMs?: number } = {}): Promise<void> {
+    for (const event of this.speechFrames(ms, loud)) {
+      await this.send(event);
+      // Paced: background work (the end-of-turn model, a speculative transcript) lands between frames.
+      if (paceMs > 0) await new Promise((resolve) => setTimeout(resolve, paceMs));
+    }
   }
 
   /** `input_audio_buffer.append` events of 20 ms each. */

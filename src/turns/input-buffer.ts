@@ -44,6 +44,13 @@ export class InputAudioBuffer {
     return out;
   }
 
+  /** The samples in [from, to), clamped to what is held; nothing is dropped. */
+  peek(from = this.base, to = this.end): Float32Array {
+    const start = Math.max(from, this.base) - this.base;
+    const stop = Math.min(to, this.end) - this.base;
+    return this.flatten().slice(start, Math.max(start, stop));
+  }
+
   clear(): void {
     this.dropBefore(this.end);
   }

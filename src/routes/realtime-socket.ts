@@ -4,9 +4,9 @@ import type { Logger } from '../log.js';
 import type { TurnMetrics } from '../metrics/registry.js';
 import { newId, serverEvent, type Dialect } from '../protocol/server-events.js';
 import type { ConversationStore, StoredItem } from '../store/types.js';
-import { ConversationSync } from './persistence.js';
+import { ConversationSync } from '../session/persistence.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { RealtimeSession } from './session.js';
+import { RealtimeSession } from '../session/session.js';
 
 /** Close codes: 1000 normal or idle, 1001 server shutting down, 1013 try again later (full or not ready). */
 export const CLOSE_TRY_AGAIN = 1013;
