@@ -1,10 +1,11 @@
 /**
- * Turn latency benchmark (not a test): the server with real engines in this process, a WebSocket
- * client in another (bench/turns-client.ts) streaming the French commands of ../shared/testaudio
- * at real-time pace. Per turn: turn end (speech_stopped) → first audio byte (the filler) and →
- * first answer audio byte, on the server's clock (x_timings) and as the client receives them; then
- * barge-ins: the speech onset of an interrupting utterance → the last audio byte of the
- * interrupted answer. `npm run bench:turns [-- TURNS BARGE_INS]`.
+ * Turn benchmark (not a test): the server with real engines in this process, a WebSocket client in
+ * another (bench/turns-client.ts) streaming real French speech of ../shared/testaudio at real-time
+ * pace. Per turn, on the client's clock from the user's last word: → turn committed, →
+ * transcript, → first audio (the filler), → first answer audio; the server's stage marks; the
+ * share of mid-sentence pauses (bench/data/pauses.tsv) held as one turn; barge-ins: the speech
+ * onset of an interrupting utterance → the last audio byte of the interrupted answer.
+ * `npm run bench:turns [-- TURNS BARGE_INS PAUSES]`.
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import type { TurnMeasures } from './turns-client.js';
 import { fmt, machineLine, percentile } from './lib.js';
 
-const [turns = '12', bargeIns = '6'] = process.argv.slice(2);
+const [turns = '12', bargeIns = '6', pauses = '15'] = process.argv.slice(2);
 const config = loadConfig();
 const lines: string[] = [];
 const out = (s: string) => {
@@ -39,7 +40,7 @@ const app = await buildServer({
 await app.listen({ host: '127.0.0.1', port: 0 });
 const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/realtime`;
 
-const child = fork(new URL('./turns-client.ts', import.meta.url), [url, turns, bargeIns]);
+const child = fork(new URL('./turns-client.ts', import.meta.url), [url, turns, bargeIns, pauses]);
 const m = await new Promise<TurnMeasures>((resolve, reject) => {
   let result: TurnMeasures | undefined;
   child.on('message', (message) => (result = message as TurnMeasures));
@@ -55,17 +56,31 @@ const mark = (name: string) => m.marks.flatMap((marks) => (marks[name] === undef
 out('');
 out('| measure | n | p50 | p95 | max |');
 out('|---|---|---|---|---|');
-out(row('turn end → first audio sent (filler), server', mark('first_audio_sent')));
-out(row('turn end → STT done, server', mark('stt_done')));
-out(row('turn end → first LLM token, server', mark('first_llm_token')));
-out(row('turn end → first sentence, server', mark('first_sentence')));
-out(row('turn end → first answer audio sent, server', mark('first_answer_audio_sent')));
-out(row('speech_stopped → first audio delta, client', m.clientFiller));
-out(row('speech_stopped → first answer transcript delta, client', m.clientAnswer));
+out(row('last word → turn committed, client', m.lastWordTo.committed));
+out(row('last word → transcript, client', m.lastWordTo.transcript));
+out(row('last word → first audio (filler), client', m.lastWordTo.firstAudio));
+out(row('last word → first answer audio, client', m.lastWordTo.firstAnswerAudio));
+out(row('turn committed → first audio (filler), client', m.commitToFirstAudio));
+out(row('speech start → first partial transcript (> 2 s), client', m.firstPartial));
+out(row('turn committed → STT done, server', mark('stt_done')));
+out(row('turn committed → first LLM token, server', mark('first_llm_token')));
+out(row('turn committed → first answer audio sent, server', mark('first_answer_audio_sent')));
 out(row('barge-in: speech onset sent → last audio delta received, client', m.reactions));
 out('');
+const held = m.pauses.filter((p) => p.held).length;
 out(
-  `Turn end = the server VAD ending the turn, ${config.vad.minSilenceMs} ms (\`vad.minSilenceMs\`) after the speech; a barge-in is detected once ${config.vad.minSpeechMs} ms (\`vad.minSpeechMs\`) of speech is heard. ${m.missedBargeIns} barge-in(s) found the answer already over.`,
+  `Mid-sentence pauses (bench/data/pauses.tsv, 0.7–1.0 s spliced at unfinished points): ${held}/${m.pauses.length} held as one turn (${m.pauses.length ? Math.round((held / m.pauses.length) * 100) : 0} %).`,
+);
+out('');
+out('| before the pause | pause | turns | transcripts |');
+out('|---|---|---|---|');
+for (const p of m.pauses)
+  out(
+    `| ${p.before} | ${p.pauseMs} ms | ${p.held ? 1 : p.transcripts.length} | ${p.transcripts.map((t) => t.replace(/\|/g, '/')).join(' / ')} |`,
+  );
+out('');
+out(
+  `Turn detection: ${m.turnDetection} (turns.pauseMs ${config.turns.pauseMs}, eagerness ${config.turns.eagerness}, speculative ${config.turns.speculative}; server_vad silence ${config.vad.minSilenceMs} ms). Last word = the VAD's speech end (audio_end_ms of speech_stopped) as the client sent it. A barge-in is detected once ${config.vad.minSpeechMs} ms (\`vad.minSpeechMs\`) of speech is heard; ${m.missedBargeIns} barge-in(s) found the answer already over.`,
 );
 await app.close();
 await runtime.close();

@@ -31,7 +31,11 @@ beforeAll(async () => {
   // encoder window (the default 750 writes "Qu'elle est-il ?"): these tests use that setting.
   config = loadConfig({
     env: { MODELS_DIR },
-    overrides: { server: { port: 0 }, llm: { engine: 'llamacpp' }, stt: { audioCtx: 'full' } },
+    overrides: {
+      server: { port: 0 },
+      llm: { engine: 'llamacpp' },
+      stt: { audioCtx: 'full', liveAudioCtx: 'full', liveBeamSize: 5 },
+    },
   });
   runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.models.dir }), silentLogger);
   app = await buildServer({
@@ -61,7 +65,12 @@ type Done = {
 describe('real-time sessions on real engines', () => {
   it('a French question streamed at real-time pace gets speech events, its transcription, audio, then response.done', async () => {
     const client = await RealtimeTestClient.connect(`${url}/v1/realtime`);
-    await client.waitFor('session.created');
+    const created = await client.waitFor('session.created');
+    // Smart Turn is loaded from the shared models: voice sessions default to semantic_vad.
+    expect(
+      (created.session as { audio: { input: { turn_detection: { type: string } } } }).audio.input
+        .turn_detection.type,
+    ).toBe('semantic_vad');
     client.send({ type: 'session.update', session: { type: 'realtime', max_output_tokens: 60 } });
     await client.streamWav(clip('jlo_33_quelle_heure_est_il.wav'));
     const done = (await client.waitFor('response.done', { timeoutMs: 90_000 })) as unknown as Done;
@@ -199,23 +208,33 @@ describe('real-time sessions on real engines', () => {
         rt.socket.once('open', () => resolve());
         rt.socket.once('error', reject);
       });
-      // Manual turns: the whole recording in one append, a commit, then response.create.
+      const turnDetection: string[] = [];
+      rt.on('session.updated', (e) => turnDetection.push(e.session.audio?.input?.turn_detection?.type ?? ''));
+      // A voice turn as a microphone client sends it: semantic_vad, 20 ms frames at real-time pace.
       rt.send({
         type: 'session.update',
         session: {
           type: 'realtime',
           output_modalities: ['audio'],
-          audio: { input: { turn_detection: null } },
+          max_output_tokens: 40,
+          audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'auto' } } },
         },
       });
       const wav = await readWav(clip('jlo_33_quelle_heure_est_il.wav'));
-      const pcm = float32ToInt16(resample(wav.samples, wav.sampleRate, 24000));
-      rt.send({ type: 'input_audio_buffer.append', audio: Buffer.from(pcm.buffer).toString('base64') });
-      rt.send({ type: 'input_audio_buffer.commit' });
-      rt.send({ type: 'response.create' });
+      const speech = resample(wav.samples, wav.sampleRate, 24000);
+      const samples = new Float32Array(speech.length + 24000 * 2);
+      samples.set(speech);
+      const started = performance.now();
+      for (let i = 0, n = 0; i < samples.length; i += 480, n++) {
+        const pcm = float32ToInt16(samples.subarray(i, i + 480));
+        rt.send({ type: 'input_audio_buffer.append', audio: Buffer.from(pcm.buffer).toString('base64') });
+        const wait = started + (n + 1) * 20 - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       await done;
       rt.close();
       expect(errors).toEqual([]);
+      expect(turnDetection).toEqual(['semantic_vad']);
       expect(statuses).toEqual(['completed']);
       expect(audio.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(24000 * 2 * 0.5); // > 0.5 s of speech
     } finally {

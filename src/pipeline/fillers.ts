@@ -13,7 +13,7 @@ export interface Filler extends CachedAudio {
  */
 export class FillerBank {
   private readonly byVoice = new Map<string, Filler[]>();
-  private readonly last = new Map<string, number>();
+  private readonly last = new Map<string, Filler>();
   played = 0;
 
   /** Synthesizes the phrases of each voice's language (falls back to French, then English). */
@@ -47,14 +47,21 @@ export class FillerBank {
     return [...this.byVoice.values()].flat();
   }
 
-  /** A filler of the voice, never the same one twice in a row; undefined when it has none. */
-  pick(voice: string): Filler | undefined {
-    const list = this.byVoice.get(voice);
-    if (!list || list.length === 0) return undefined;
-    const previous = this.last.get(voice) ?? -1;
+  /**
+   * A filler of the voice, never the same one twice in a row; undefined when it has none. With
+   * `maxMs`, only those that short (else the shortest): when the answer is near, a long filler
+   * would hold it back, since the answer plays after the filler.
+   */
+  pick(voice: string, maxMs = Infinity): Filler | undefined {
+    const all = this.byVoice.get(voice);
+    if (!all || all.length === 0) return undefined;
+    const ms = (f: Filler) => (f.samples.length * 1000) / f.sampleRate;
+    let list = all.filter((f) => ms(f) <= maxMs);
+    if (list.length === 0) list = [all.reduce((a, b) => (ms(b) < ms(a) ? b : a))];
+    const previous = this.last.get(voice);
     let index = Math.floor(Math.random() * list.length);
-    if (list.length > 1 && index === previous) index = (index + 1) % list.length;
-    this.last.set(voice, index);
+    if (list.length > 1 && list[index] === previous) index = (index + 1) % list.length;
+    this.last.set(voice, list[index]!);
     return list[index];
   }
 }

@@ -2,7 +2,7 @@ import type { Audio } from '../audio/wav.js';
 import type { Config } from '../config.js';
 import { abortReason, isAbortError, VoiceError } from '../errors.js';
 import type { LlmEngine, LlmUsage } from '../engines/llm/types.js';
-import type { SttEngine, Transcript } from '../engines/stt/types.js';
+import type { SttEngine, TranscribeOptions, Transcript } from '../engines/stt/types.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import type { Logger } from '../log.js';
 import { raceAbort } from '../pipeline/abortable.js';
@@ -31,6 +31,8 @@ export interface ResponseContext {
   cache: SentenceCache;
   settings: SessionSettings;
   realtime: Config['realtime'];
+  /** How this session's turns are transcribed (encoder context, beam). */
+  liveStt: Pick<TranscribeOptions, 'audioCtx' | 'beamSize'>;
   conversation: Conversation;
   dialect: Dialect;
   logger: Logger;
@@ -185,7 +187,9 @@ export class Response {
     if (!this.audioOut || !ctx.realtime.fillers || !ctx.fillers) return;
     const play = () => {
       if (this.answerAudioQueued || this.controller.signal.aborted) return;
-      const filler = ctx.fillers?.pick(ctx.settings.voice);
+      // A turn transcribed while it ended (speculative) is answered soon: a short filler then.
+      const near = (this.request.transcribe ?? []).some((job) => job.transcript !== undefined);
+      const filler = ctx.fillers?.pick(ctx.settings.voice, near ? ctx.realtime.shortFillerMs : Infinity);
       if (!filler) return;
       ctx.fillers!.played++;
       this.queueAudio(filler, '');
@@ -220,6 +224,7 @@ export class Response {
     stage.arm('transcription');
     const fresh = () =>
       ctx.engines.stt.transcribe(job.audio, {
+        ...ctx.liveStt,
         language: ctx.settings.language,
         signal: stage.signal,
         speechKnown: job.speechKnown,

@@ -1,5 +1,5 @@
 import type { Audio } from '../audio/wav.js';
-import type { SttEngine, Transcript } from '../engines/stt/types.js';
+import type { SttEngine, TranscribeOptions, Transcript } from '../engines/stt/types.js';
 
 /**
  * A transcription of a turn started at a pause, before the turn is known to be over. Dropped
@@ -12,8 +12,9 @@ export class SpeculativeTranscript {
   result: Transcript | undefined;
   settled = false;
 
-  constructor(stt: SttEngine, audio: Audio, language: string) {
-    this.promise = stt.transcribe(audio, { language, signal: this.controller.signal, speechKnown: true });
+  /** `options`: the session's live-turn settings (language, encoder context, beam). */
+  constructor(stt: SttEngine, audio: Audio, options: TranscribeOptions) {
+    this.promise = stt.transcribe(audio, { ...options, signal: this.controller.signal, speechKnown: true });
     this.promise.then(
       (t) => {
         this.result = t;

@@ -1,5 +1,5 @@
 import { resample } from '../audio/resample.js';
-import type { SttEngine } from '../engines/stt/types.js';
+import type { SttEngine, TranscribeOptions } from '../engines/stt/types.js';
 import type { TurnEngine } from '../engines/turn/types.js';
 import { VadSegmenter } from '../engines/vad/segmenter.js';
 import type { VadEngine, VadEvent } from '../engines/vad/types.js';
@@ -21,6 +21,8 @@ export interface TurnInputOptions {
   detection: TurnDetection | null;
   inputFormat: WireAudioFormat;
   language: string;
+  /** How live turns are transcribed (encoder context, beam). */
+  stt: Pick<TranscribeOptions, 'audioCtx' | 'beamSize'>;
   maxBufferedAudioSec: number;
   minSpeechMs: number;
   /** `semantic_vad`: VAD silence that makes a pause. */
@@ -180,7 +182,7 @@ export class TurnInput {
       this.speculative = new SpeculativeTranscript(
         this.deps.stt,
         { samples: this.buffer.peek(this.turnStart), sampleRate: this.rate },
-        this.options.language,
+        { language: this.options.language, ...this.options.stt },
       );
       this.speculative.onSettled(wake);
     }

@@ -10,6 +10,10 @@ export interface TranscribeOptions {
    * engine's own VAD pass. Audio the VAD finds no speech in is otherwise never decoded.
    */
   speechKnown?: boolean;
+  /** Encoder context for this call (`auto`, `full` or positions); the engine's setting otherwise. */
+  audioCtx?: 'auto' | 'full' | number;
+  /** Beam width for this call (1 = greedy); the engine's setting otherwise. */
+  beamSize?: number;
 }
 
 export interface TranscriptSegment {

@@ -118,7 +118,8 @@ export class WhisperStt implements SttEngine {
         : resample(audio.samples, audio.sampleRate, WHISPER_RATE);
     const audioSec = samples.length / WHISPER_RATE;
     if (samples.length === 0) throw new VoiceError('empty_audio', 'no audio samples to transcribe');
-    const audioCtx = resolveAudioCtx(this.options.audioCtx, audioSec);
+    const audioCtx = resolveAudioCtx(opts.audioCtx ?? this.options.audioCtx, audioSec);
+    const beamSize = opts.beamSize ?? this.options.beamSize ?? 1;
     const timing = { audioSec, vadMs: 0, decodeMs: 0, totalMs: 0, rtf: 0, audioCtx };
     const finish = (t: Omit<Transcript, 'timing'>): Transcript => {
       timing.totalMs = performance.now() - started;
@@ -140,7 +141,7 @@ export class WhisperStt implements SttEngine {
     }
 
     const d0 = performance.now();
-    const result = await this.runExclusive(samples, { language, audioCtx }, signal);
+    const result = await this.runExclusive(samples, { language, audioCtx, beamSize }, signal);
     timing.decodeMs = performance.now() - d0;
     const level = activeLevelDbfs(samples, WHISPER_RATE);
     const { text, dropped } = filterHallucination(result.result, level);
@@ -164,7 +165,7 @@ export class WhisperStt implements SttEngine {
   /** Runs one native job after the previous one has settled; rejects at once on abort. */
   private runExclusive(
     samples: Float32Array,
-    params: { language: string; audioCtx: number },
+    params: { language: string; audioCtx: number; beamSize: number },
     signal: AbortSignal,
   ): Promise<{ result: string; language?: string; segments: { text: string; t0: number; t1: number }[] }> {
     const pcm = float32ToInt16(samples);
@@ -174,7 +175,7 @@ export class WhisperStt implements SttEngine {
         language: params.language,
         maxThreads: this.options.threads,
         audioCtx: params.audioCtx,
-        beamSize: this.options.beamSize ?? 1,
+        beamSize: params.beamSize,
       });
       const onAbort = () => void Promise.resolve(job.stop()).catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
