@@ -56,15 +56,12 @@ const mod = loadHostAddon();
 mod.WhisperContext.toggleNativeLog(false);
 const ctx = new mod.WhisperContext({ filePath: join(MODELS_DIR, 'ggml-base-q5_1.bin'), useGpu: false });
 const decode = async (samples: Float32Array, extra: object = {}) =>
-  (await ctx.transcribeData(
-    float32ToInt16(samples).buffer as ArrayBuffer,
-    {
-      language: 'fr',
-      maxThreads: 2,
-      audioCtx: 750,
-      ...extra,
-    },
-  ).promise) as { result: string; segments: { text: string; t0: number; t1: number }[] };
+  (await ctx.transcribeData(float32ToInt16(samples).buffer as ArrayBuffer, {
+    language: 'fr',
+    maxThreads: 2,
+    audioCtx: 750,
+    ...extra,
+  }).promise) as { result: string; segments: { text: string; t0: number; t1: number }[] };
 const rms = (x: Float32Array, at: number) => {
   let s = 0;
   for (let i = Math.max(0, at - 160); i < Math.min(x.length, at + 160); i++) s += x[i]! * x[i]!;

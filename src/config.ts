@@ -277,7 +277,18 @@ export const configSchema = z.strictObject({
         .max(16)
         .default(1)
         .describe('Beam search width for the turns of voice sessions (1 = greedy).'),
-      timeoutMs: timeoutMs('A transcription running longer than this is aborted.'),
+      maxAudioSec: z
+        .number()
+        .int()
+        .min(1)
+        .max(86_400)
+        .default(7_200)
+        .describe(
+          'Longest audio a file transcription accepts (`/v1/audio/transcriptions`, `voice transcribe`); longer is refused with `audio_too_long` before decoding.',
+        ),
+      timeoutMs: timeoutMs(
+        'One decoding (at most 30 s of audio) running longer than this, counted from when it leaves the queue, is aborted.',
+      ),
     })
     .prefault({}),
   llm: z

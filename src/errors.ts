@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   invalid_audio: 'The audio is not a WAV this service reads.',
   unsupported_audio_format: 'The WAV uses a sample format or rate this service does not read.',
   empty_audio: 'The audio holds no samples.',
+  audio_too_long: 'The audio is longer than the duration limit.',
   model_missing: 'A model file is not in any models folder.',
   model_corrupt: 'A model file does not match the sha256 of the manifest.',
   model_unknown: 'No model with this id in models/manifest.json.',

@@ -31,6 +31,28 @@ export const SUPPORTED_RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 
  * mono), rates 8–48 kHz. Anything else is a VoiceError with a message a user can act on.
  */
 export function decodeWav(buf: Buffer, name = 'input'): Audio & { info: WavInfo } {
+  const { info, data } = parseWav(buf, name);
+  const bytes = info.bitsPerSample / 8;
+  const frames = Math.floor(data.length / (bytes * info.channels));
+  if (frames === 0) throw new VoiceError('empty_audio', `${name}: the WAV holds no audio samples`);
+  const samples = new Float32Array(frames);
+  const read = sampleReader(data, info);
+  for (let f = 0; f < frames; f++) {
+    let sum = 0;
+    for (let c = 0; c < info.channels; c++) sum += read((f * info.channels + c) * bytes);
+    samples[f] = sum / info.channels;
+  }
+  return { samples, sampleRate: info.sampleRate, info };
+}
+
+/** Seconds of audio a WAV holds, read from its header without decoding a sample. */
+export function wavDurationSec(buf: Buffer, name = 'input'): number {
+  const { info, data } = parseWav(buf, name);
+  return data.length / ((info.bitsPerSample / 8) * info.channels) / info.sampleRate;
+}
+
+/** The format and the data chunk (clamped to what the file holds). */
+function parseWav(buf: Buffer, name: string): { info: WavInfo; data: Buffer } {
   if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE')
     throw new VoiceError('invalid_audio', `${name}: not a WAV file (no RIFF/WAVE header)`);
   let offset = 12;
@@ -75,17 +97,7 @@ export function decodeWav(buf: Buffer, name = 'input'): Audio & { info: WavInfo 
   }
   if (!info) throw new VoiceError('invalid_audio', `${name}: WAV has no fmt chunk`);
   if (!data) throw new VoiceError('invalid_audio', `${name}: WAV has no data chunk`);
-  const bytes = info.bitsPerSample / 8;
-  const frames = Math.floor(data.length / (bytes * info.channels));
-  if (frames === 0) throw new VoiceError('empty_audio', `${name}: the WAV holds no audio samples`);
-  const samples = new Float32Array(frames);
-  const read = sampleReader(data, info);
-  for (let f = 0; f < frames; f++) {
-    let sum = 0;
-    for (let c = 0; c < info.channels; c++) sum += read((f * info.channels + c) * bytes);
-    samples[f] = sum / info.channels;
-  }
-  return { samples, sampleRate: info.sampleRate, info };
+  return { info, data };
 }
 
 function sampleReader(data: Buffer, info: WavInfo): (byteOffset: number) => number {

@@ -17,6 +17,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   model_unknown: 404,
   item_not_found: 404,
   body_too_large: 413,
+  audio_too_long: 413,
   frame_too_large: 413,
   unsupported_media_type: 415,
   unsupported_audio_format: 415,

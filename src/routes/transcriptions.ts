@@ -1,17 +1,21 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { decodeWithFfmpeg } from '../audio/ffmpeg.js';
-import { decodeWav, type Audio } from '../audio/wav.js';
+import { decodeWav, wavDurationSec, type Audio } from '../audio/wav.js';
+import { segmenterOptions } from '../engines/factory.js';
+import { transcribeLong } from '../engines/stt/long-form.js';
+import { toSrt, toVtt } from '../engines/stt/subtitles.js';
 import { VoiceError } from '../errors.js';
-import { withTimeout } from '../pipeline/abortable.js';
 import { runtimeOf, type RouteContext } from './context.js';
 
-const FORMATS = ['json', 'text', 'verbose_json'] as const;
+const FORMATS = ['json', 'text', 'verbose_json', 'srt', 'vtt'] as const;
 type Format = (typeof FORMATS)[number];
 
 /**
  * OpenAI's `POST /v1/audio/transcriptions` (multipart): WAV is read natively, other formats through
- * ffmpeg when it is installed. `model` and `prompt` are accepted; the loaded Whisper answers.
+ * ffmpeg when it is installed. `model` and `prompt` are accepted; the loaded Whisper answers. Any
+ * length up to `stt.maxAudioSec`, in VAD-cut windows of at most 28 s, in the batch lane (live voice
+ * turns go first); the work stops when the client goes away.
  */
 export function transcriptionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/v1/audio/transcriptions', async (request, reply) => {
@@ -42,22 +46,38 @@ export function transcriptionRoutes(app: FastifyInstance, ctx: RouteContext): vo
     if (language !== undefined && !/^[a-z]{2,3}$/.test(language))
       throw new VoiceError('invalid_request', 'language must be an ISO 639-1 code such as fr or en');
     const runtime = runtimeOf(ctx);
+    const maxSec = ctx.config.stt.maxAudioSec;
+    if (upload.data.toString('ascii', 0, 4) === 'RIFF') {
+      const sec = wavDurationSec(upload.data, upload.name);
+      if (sec > maxSec) throw tooLong(sec, maxSec);
+    }
     const job = ctx.drain.begin();
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gone.abort(new VoiceError('aborted', 'the client went away'));
+    };
+    reply.raw.on('close', onClose);
+    const signal = AbortSignal.any([job.signal, gone.signal]);
     try {
-      const audio = await decode(upload, job.signal);
-      const timeoutMs = ctx.config.stt.timeoutMs;
-      const transcript = await withTimeout(
-        (signal) => runtime.engines.stt.transcribe(audio, { signal, ...(language ? { language } : {}) }),
-        timeoutMs,
-        'transcription',
+      const audio = await decode(upload, signal);
+      const durationSec = audio.samples.length / audio.sampleRate;
+      if (durationSec > maxSec) throw tooLong(durationSec, maxSec);
+      const transcript = await transcribeLong(
+        runtime.engines.stt,
+        { engine: runtime.engines.vad, options: segmenterOptions(ctx.config) },
+        audio,
+        { signal, priority: 'batch', ...(language ? { language } : {}) },
       );
       const text = transcript.text.trim();
       if (format === 'text') return reply.type('text/plain; charset=utf-8').send(text);
+      if (format === 'srt')
+        return reply.type('application/x-subrip; charset=utf-8').send(toSrt(transcript.segments));
+      if (format === 'vtt') return reply.type('text/vtt; charset=utf-8').send(toVtt(transcript.segments));
       if (format === 'json') return { text };
       return {
         task: 'transcribe',
         language: transcript.language,
-        duration: audio.samples.length / audio.sampleRate,
+        duration: durationSec,
         text,
         segments: transcript.segments.map((s, id) => ({
           id,
@@ -71,6 +91,7 @@ export function transcriptionRoutes(app: FastifyInstance, ctx: RouteContext): vo
         runtime.readiness.error('stt', err);
       throw err;
     } finally {
+      reply.raw.off('close', onClose);
       job.end();
     }
   });
@@ -97,4 +118,11 @@ async function decode(upload: { name: string; data: Buffer }, signal: AbortSigna
     }
   }
   return decodeWithFfmpeg(upload.data, signal);
+}
+
+function tooLong(sec: number, maxSec: number): VoiceError {
+  return new VoiceError(
+    'audio_too_long',
+    `the audio lasts ${Math.round(sec)} s; the limit is ${maxSec} s (stt.maxAudioSec)`,
+  );
 }

@@ -170,6 +170,16 @@ export class TurnInput {
       return;
     }
     if (this.phase !== 'speaking') return;
+    if (event.type !== 'speech_end') {
+      // Transcription starts with the silence, not once it is long enough to be a pause: the
+      // transcript is what the end of a turn waits for. Speech again drops it.
+      if (event.type === 'silence_started' && this.strategy.speculative) this.speculate();
+      else {
+        this.speculative?.drop();
+        this.speculative = undefined;
+      }
+      return;
+    }
     this.phase = 'paused';
     this.speechEnd = event.endSample;
     this.pausedAt = performance.now();
@@ -178,14 +188,7 @@ export class TurnInput {
       this.deps.schedule(async () => {
         if (!this.closed && this.phase === 'paused' && this.pauses === pause) await this.evaluate();
       });
-    if (this.strategy.speculative) {
-      this.speculative = new SpeculativeTranscript(
-        this.deps.stt,
-        { samples: this.buffer.peek(this.turnStart), sampleRate: this.rate },
-        { language: this.options.language, ...this.options.stt },
-      );
-      this.speculative.onSettled(wake);
-    }
+    if (this.strategy.speculative) (this.speculative ?? this.speculate()).onSettled(wake);
     this.deps.listener.turnPaused?.(this.itemId!);
     if (Number.isFinite(this.strategy.maxSilenceMs)) {
       // Clients that stop sending audio still get their turn ended.
@@ -194,6 +197,17 @@ export class TurnInput {
       this.maxSilenceTimer.unref();
     }
     this.strategy.paused(this.view(), wake);
+  }
+
+  /** Transcribes the turn so far (it holds all of the speech: a silence has begun). */
+  private speculate(): SpeculativeTranscript {
+    this.speculative?.drop();
+    this.speculative = new SpeculativeTranscript(
+      this.deps.stt,
+      { samples: this.buffer.peek(this.turnStart), sampleRate: this.rate },
+      { language: this.options.language, ...this.options.stt },
+    );
+    return this.speculative;
   }
 
   private view(): PauseView {

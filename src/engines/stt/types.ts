@@ -14,6 +14,11 @@ export interface TranscribeOptions {
   audioCtx?: 'auto' | 'full' | number;
   /** Beam width for this call (1 = greedy); the engine's setting otherwise. */
   beamSize?: number;
+  /**
+   * `live` (default): a voice turn, served before any queued `batch` job (file transcription),
+   * which also steps aside mid-run when a live job arrives.
+   */
+  priority?: 'live' | 'batch';
 }
 
 export interface TranscriptSegment {

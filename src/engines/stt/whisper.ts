@@ -3,7 +3,7 @@ import { float32ToInt16, activeLevelDbfs } from '../../audio/pcm.js';
 import { resample } from '../../audio/resample.js';
 import { VoiceError, abortReason, throwIfAborted } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { SerialQueue } from '../serial.js';
+import { LaneQueue, type Lane } from '../lanes.js';
 import { loadedInfo, type EngineInfo, type EngineLoadOptions } from '../types.js';
 import { detectSpeech } from '../vad/segmenter.js';
 import type { SegmenterOptions, VadEngine } from '../vad/types.js';
@@ -12,6 +12,7 @@ import type { SttEngine, Transcript, TranscribeOptions } from './types.js';
 import {
   loadCudaAddon,
   loadHostAddon,
+  type NativeTranscribeResult,
   type NativeWhisperContext,
   type NativeWhisperModule,
 } from './whisper-native.js';
@@ -59,7 +60,7 @@ export function resolveAudioCtx(setting: AudioCtxSetting, durationSec: number): 
  * once; the next job waits for the native side to settle.
  */
 export class WhisperStt implements SttEngine {
-  private readonly jobs = new SerialQueue();
+  private readonly jobs = new LaneQueue();
   private closed = false;
 
   private constructor(
@@ -108,8 +109,8 @@ export class WhisperStt implements SttEngine {
   async transcribe(audio: Audio, opts: TranscribeOptions = {}): Promise<Transcript> {
     if (this.closed) throw new VoiceError('engine_unavailable', 'whisper engine is closed');
     const started = performance.now();
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    // The time limit of the decoding itself starts when the job leaves the queue (runExclusive).
+    const signal = opts.signal ?? new AbortController().signal;
     throwIfAborted(signal);
     const language = opts.language ?? this.options.language;
     const samples =
@@ -141,7 +142,12 @@ export class WhisperStt implements SttEngine {
     }
 
     const d0 = performance.now();
-    const result = await this.runExclusive(samples, { language, audioCtx, beamSize }, signal);
+    const result = await this.runExclusive(
+      samples,
+      { language, audioCtx, beamSize },
+      signal,
+      opts.priority ?? 'live',
+    );
     timing.decodeMs = performance.now() - d0;
     const level = activeLevelDbfs(samples, WHISPER_RATE);
     const { text, dropped } = filterHallucination(result.result, level);
@@ -162,45 +168,79 @@ export class WhisperStt implements SttEngine {
     });
   }
 
-  /** Runs one native job after the previous one has settled; rejects at once on abort. */
+  /**
+   * Runs one native job after the previous one has settled, live jobs first; rejects at once on
+   * abort. The time limit starts when the job leaves the queue. A batch job that a live job
+   * preempts is stopped and run again, first of the batch lane.
+   */
   private runExclusive(
     samples: Float32Array,
     params: { language: string; audioCtx: number; beamSize: number },
     signal: AbortSignal,
-  ): Promise<{ result: string; language?: string; segments: { text: string; t0: number; t1: number }[] }> {
+    lane: Lane,
+    front = false,
+  ): Promise<NativeTranscribeResult> {
     const pcm = float32ToInt16(samples);
-    const run = this.jobs.run(() => {
-      throwIfAborted(signal);
-      const job = this.ctx.transcribeData(pcm.buffer as ArrayBuffer, {
-        language: params.language,
-        maxThreads: this.options.threads,
-        audioCtx: params.audioCtx,
-        beamSize: params.beamSize,
-      });
-      const onAbort = () => void Promise.resolve(job.stop()).catch(() => undefined);
-      signal.addEventListener('abort', onAbort, { once: true });
-      return job.promise.finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    const run = this.jobs.run(
+      lane,
+      async (slot) => {
+        throwIfAborted(signal);
+        const timeout = AbortSignal.timeout(this.options.timeoutMs);
+        const job = this.ctx.transcribeData(pcm.buffer as ArrayBuffer, {
+          language: params.language,
+          maxThreads: this.options.threads,
+          audioCtx: params.audioCtx,
+          beamSize: params.beamSize,
+        });
+        let preempted = false;
+        const stop = () => void Promise.resolve(job.stop()).catch(() => undefined);
+        slot.onPreempt = () => {
+          preempted = true;
+          stop();
+        };
+        signal.addEventListener('abort', stop, { once: true });
+        timeout.addEventListener('abort', stop, { once: true });
+        try {
+          return { result: await job.promise, preempted, timedOut: timeout.aborted };
+        } finally {
+          signal.removeEventListener('abort', stop);
+          timeout.removeEventListener('abort', stop);
+        }
+      },
+      { front },
+    );
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(abortReason(signal));
       signal.addEventListener('abort', onAbort, { once: true });
+      const settle = (fn: () => void) => {
+        signal.removeEventListener('abort', onAbort);
+        fn();
+      };
       run.then(
-        (r) => {
-          signal.removeEventListener('abort', onAbort);
-          if (r.isAborted)
-            reject(signal.aborted ? abortReason(signal) : new VoiceError('aborted', 'transcription stopped'));
-          else resolve(r);
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          if (signal.aborted) reject(abortReason(signal));
-          else
+        ({ result, preempted, timedOut }) => {
+          if (preempted && !signal.aborted && result.isAborted)
+            return settle(() => resolve(this.runExclusive(samples, params, signal, lane, true)));
+          if (!result.isAborted) return settle(() => resolve(result));
+          settle(() =>
             reject(
-              new VoiceError('engine_failed', `whisper.cpp failed: ${(err as Error).message}`, {
-                cause: err,
-              }),
-            );
+              signal.aborted
+                ? abortReason(signal)
+                : timedOut
+                  ? new VoiceError('timeout', `transcription ran longer than ${this.options.timeoutMs} ms`)
+                  : new VoiceError('aborted', 'transcription stopped'),
+            ),
+          );
         },
+        (err: unknown) =>
+          settle(() =>
+            reject(
+              signal.aborted
+                ? abortReason(signal)
+                : new VoiceError('engine_failed', `whisper.cpp failed: ${(err as Error).message}`, {
+                    cause: err,
+                  }),
+            ),
+          ),
       );
     });
   }

@@ -28,6 +28,7 @@ describe('VadSegmenter', () => {
         paddedStartSample: 10 * 512 - 4800,
         startSec: 10 * FRAME_SEC,
       },
+      { type: 'silence_started', sample: 40 * 512 },
       {
         type: 'speech_end',
         startSample: 10 * 512,
@@ -35,6 +36,19 @@ describe('VadSegmenter', () => {
         startSec: 10 * FRAME_SEC,
         endSec: 40 * FRAME_SEC,
       },
+    ]);
+  });
+
+  it('reports a silence inside speech when it begins, and when speech breaks it before it ends the segment', async () => {
+    const vad = new FakeVad((i) => ((i >= 10 && i < 30) || (i >= 35 && i < 60) ? 0.9 : 0)); // 160 ms gap
+    const seg = new VadSegmenter(vad, opts);
+    const events = await seg.push(new Float32Array(16000 * 3));
+    expect(events.map((e) => [e.type, 'sample' in e ? e.sample : undefined])).toEqual([
+      ['speech_start', undefined],
+      ['silence_started', 30 * 512],
+      ['silence_broken', 35 * 512],
+      ['silence_started', 60 * 512],
+      ['speech_end', undefined],
     ]);
   });
 

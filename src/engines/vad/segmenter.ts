@@ -133,18 +133,22 @@ export class VadSegmenter {
       }
       return [];
     }
+    const events: VadEvent[] = [];
     if (p >= o.threshold) {
+      if (this.silenceStart !== null) events.push({ type: 'silence_broken', sample: this.toInput(start) });
       this.silenceStart = null;
       this.lastSpeechEnd = start + VAD_FRAME_SAMPLES;
     } else if (p < o.threshold - END_HYSTERESIS) {
-      this.silenceStart ??= start;
+      if (this.silenceStart === null) {
+        this.silenceStart = start;
+        events.push({ type: 'silence_started', sample: this.toInput(start) });
+      }
       if (start + VAD_FRAME_SAMPLES - this.silenceStart >= minSilence) {
-        const event = this.endEvent(this.lastSpeechEnd);
+        events.push(this.endEvent(this.lastSpeechEnd));
         this.resetState();
-        return [event];
       }
     }
-    return [];
+    return events;
   }
 
   private toInput(sample16k: number): number {

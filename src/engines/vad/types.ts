@@ -44,7 +44,17 @@ export interface SpeechEndEvent {
   endSec: number;
 }
 
-export type VadEvent = SpeechStartEvent | SpeechEndEvent;
+/**
+ * Inside speech: the first frame of a silence (`silence_started`, at its first sample), and speech
+ * again before that silence ended the segment (`silence_broken`). Turn detection transcribes
+ * speculatively from the first.
+ */
+export interface SilenceEvent {
+  type: 'silence_started' | 'silence_broken';
+  sample: number;
+}
+
+export type VadEvent = SpeechStartEvent | SpeechEndEvent | SilenceEvent;
 
 export interface SpeechSegment {
   startSec: number;
