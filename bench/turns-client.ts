@@ -131,9 +131,11 @@ for (const line of pauseLines) {
 ({ client: c, prefixPaddingMs } = await session());
 for (let i = 0; i < bargeIns; i++) {
   const n = c.of('response.done').length + 1;
+  // Counted before streaming: with a fast answer the delta can arrive before the stream ends.
+  const deltas = c.of('response.output_audio_transcript.delta').length;
   await c.streamWav(clips[i % clips.length]!.path, 1600);
   const answering = await c.waitFor('response.output_audio_transcript.delta', {
-    n: c.of('response.output_audio_transcript.delta').length + 1,
+    n: deltas + 1,
     timeoutMs: 120_000,
   });
   const starts = c.of('input_audio_buffer.speech_started').length;

@@ -13,6 +13,7 @@ describe('unfinishedClause', () => {
     ['Allume la lumière,', 'fr'],
     ['Turn off the lights in the', 'en'],
     ['et il semblerait que', 'auto'],
+    ['Supprime', 'fr'],
   ])('"%s" (%s) is unfinished', (text, language) => {
     expect(unfinishedClause(text, language)).toBeDefined();
   });
@@ -21,10 +22,10 @@ describe('unfinishedClause', () => {
     ['Allume la lumière.', 'fr'],
     ['Quelle heure est-il ?', 'fr'],
     ['Combien fait-il dans le bureau ?', 'fr'],
-    ['Ouvre tous les volets', 'fr'],
+    ['Ouvre tous les volets.', 'fr'],
     ['', 'fr'],
     ['What time is it?', 'en'],
-    ['Turn off the lights', 'auto'],
+    ['Turn off the lights!', 'auto'],
   ])('"%s" (%s) may end a turn', (text, language) => {
     expect(unfinishedClause(text, language)).toBeUndefined();
   });

@@ -29,6 +29,8 @@ export function unfinishedClause(text: string, language: string): string | undef
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   if (/(\.\.\.|…|,|-)\s*$/.test(trimmed)) return `ends with "${trimmed.slice(-3).trim()}"`;
+  // Whisper punctuates from the speaker's intonation: a sentence it does not close was not closed.
+  if (!/[.!?]["»)]?\s*$/.test(trimmed)) return 'no final punctuation';
   const words = trimmed
     .toLowerCase()
     .replace(/[’]/g, "'")
