@@ -140,6 +140,25 @@ describe('voice CLI', () => {
     expect(cuda.stderr.match(/STT falls back to CPU/g)).toHaveLength(1);
   });
 
+  it('doctor: a missing or wrong end-of-turn model is DEGRADED (server_vad), not a failure', () => {
+    const ok = voice(['doctor']);
+    expect(ok.stdout).toMatch(/^turn\s+ready\s+smart-turn, model smart-turn-v3.2-cpu, cpu, 1 thread/m);
+    // A model that is not Smart Turn (the VAD's file) stands for a corrupt one.
+    const wrong = voice(['doctor'], { VOICE_TURNS_MODEL: 'silero_vad' });
+    expect(wrong.code).toBe(0);
+    expect(wrong.stdout).toMatch(
+      /^turn\s+DEGRADED model silero_vad: .*not a Smart Turn v3 model.*server_vad/m,
+    );
+  });
+
+  it('transcribe --format srt prints subtitles; an unknown format is refused', () => {
+    const file = join(TESTAUDIO_DIR, 'en/wcpp_jfk.wav');
+    const srt = voice(['transcribe', file, '--language', 'en', '--format', 'srt']);
+    expect(srt.code).toBe(0);
+    expect(srt.stdout).toMatch(/^1\n00:00:00,\d{3} --> 00:00:\d\d,\d{3}\n.*ask not/s);
+    expectOneLineError(voice(['transcribe', file, '--format', 'mp3']), /--format takes text, json, srt, vtt/);
+  });
+
   it('say writes a WAV that transcribe reads back; espeak French by default', () => {
     const out = join(tmp, 'say.wav');
     const r = voice(['say', 'The kitchen lights are on.', '--voice', 'en_US-joe-medium', '-o', out]);

@@ -112,7 +112,7 @@ function voiceId(tts: TtsEngine): string {
  * not a Smart Turn model) the service still serves: sessions run server_vad, with one warning,
  * and /ready says so.
  */
-async function loadOptionalTurn(
+export async function loadOptionalTurn(
   config: Config,
   models: ModelManager,
   logger: Logger,
