@@ -83,7 +83,8 @@ beforeAll(async () => {
     readyStates.push({
       status: res.status,
       ready: body.ready,
-      warmed: Object.values(body.engines).filter((e) => e.warmMs !== undefined).length,
+      // The four required engines (the optional end-of-turn model, `turn`, does not gate /ready).
+      warmed: ['vad', 'stt', 'llm', 'tts'].filter((s) => body.engines[s]?.warmMs !== undefined).length,
     });
     if (body.ready) break;
     await new Promise((r) => setTimeout(r, 20));
@@ -97,10 +98,14 @@ afterAll(async () => {
 });
 
 describe('HTTP API on real engines', () => {
-  it('/ready is false (503) while the engines load and warm up, and true only once all four are warm', () => {
+  it('/ready is false (503) while the engines load and warm up, and true only once all four are warm', async () => {
     expect(readyStates[0]).toMatchObject({ status: 503, ready: false });
     expect(readyStates.some((s) => !s.ready && s.warmed > 0 && s.warmed < 4)).toBe(true); // seen mid warm-up
     expect(readyStates.at(-1)).toEqual({ status: 200, ready: true, warmed: 4 });
+    const final = (await (await fetch(`${url}/ready`)).json()) as {
+      engines: Record<string, { state: string }>;
+    };
+    expect(final.engines.turn).toMatchObject({ state: 'ready', engine: 'smart-turn' });
     for (const s of readyStates.slice(0, -1)) expect(s.ready).toBe(false);
   });
 

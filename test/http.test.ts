@@ -278,7 +278,12 @@ describe('HTTP routes (scripted engines)', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.ready).toBe(true);
-    expect(Object.keys(body.engines as object)).toEqual(['vad', 'stt', 'llm', 'tts']);
+    expect(Object.keys(body.engines as object)).toEqual(['vad', 'stt', 'llm', 'tts', 'turn']);
+    // This runtime has no end-of-turn model: /ready says so, and what sessions do instead.
+    expect((body.engines as Record<string, unknown>).turn).toMatchObject({
+      state: 'failed',
+      fallback: expect.stringMatching(/server_vad/) as unknown,
+    });
     expect((body.engines as Record<string, { state: string }>).llm).toMatchObject({
       state: 'ready',
       device: 'cpu',

@@ -25,8 +25,7 @@ export async function loadTurn(config: Config, models: ModelManager, logger: Log
   return SmartTurn.load(path, config.turns.model, { threads: config.turns.threads, device: 'cpu', logger });
 }
 
-/** What voice sessions do when the end-of-turn model cannot be used. */
-export const TURN_FALLBACK = 'semantic_vad sessions use server_vad (silence only)';
+export { TURN_FALLBACK } from './turn/types.js';
 
 export function segmenterOptions(config: Config): SegmenterOptions {
   const { threshold, minSpeechMs, minSilenceMs, prefixPaddingMs } = config.vad;

@@ -1,4 +1,5 @@
 import type { TtsEngine } from '../engines/tts/types.js';
+import { TURN_FALLBACK } from '../engines/turn/types.js';
 import type { EngineSet } from '../engines/types.js';
 import { silentLogger } from '../log.js';
 import { FillerBank } from '../pipeline/fillers.js';
@@ -19,6 +20,7 @@ export async function fakeRuntime(engines: Partial<EngineSet> = {}): Promise<Run
     llm: engines.llm ?? new FakeLlm(),
     voices,
     defaultVoice,
+    ...(engines.turn ? { turn: engines.turn } : {}),
   };
   const readiness = new Readiness();
   const infos = {
@@ -30,6 +32,13 @@ export async function fakeRuntime(engines: Partial<EngineSet> = {}): Promise<Run
   for (const stage of STAGES) {
     readiness.loaded(stage, infos[stage]);
     readiness.warmed(stage, 0);
+  }
+  if (all.turn) {
+    readiness.loaded('turn', all.turn.info);
+    readiness.warmed('turn', 0);
+  } else {
+    all.turnUnavailable ??= 'no end-of-turn model in this runtime';
+    readiness.failed('turn', new Error(all.turnUnavailable), TURN_FALLBACK);
   }
   return {
     engines: all,

@@ -1,5 +1,8 @@
 import type { EngineInfo } from '../types.js';
 
+/** What voice sessions do when the end-of-turn model cannot be used. */
+export const TURN_FALLBACK = 'semantic_vad sessions use server_vad (silence only)';
+
 /** 16 kHz mono: the rate of the end-of-turn model's input. */
 export const TURN_SAMPLE_RATE = 16000;
 
