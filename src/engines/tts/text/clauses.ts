@@ -1,3 +1,5 @@
+import { SentenceSplitter } from '../../../pipeline/sentence-splitter.js';
+
 /** A piece of text up to and including its punctuation, as Piper phonemizes it. */
 export interface Clause {
   text: string;
@@ -24,9 +26,12 @@ export function splitClauses(text: string): Clause[] {
   return out;
 }
 
-/** Sentences, each ending at . ! ? (the unit the TTS engines synthesize and stream). */
+/**
+ * Sentences, each ending at . ! ? (the unit the TTS engines synthesize and stream), cut by the
+ * same tokenizer as the streamed answer (abbreviations, numbers, quotes, list items), so text
+ * the pipeline already cut is never cut again differently.
+ */
 export function splitSentences(text: string): string[] {
-  return (text.match(/[^.!?…]+(?:[.!?…]+|$)/g) ?? [])
-    .map((s) => s.trim())
-    .filter((s) => /[\p{L}\p{N}]/u.test(s));
+  const splitter = new SentenceSplitter({ firstClauseMinChars: 0 });
+  return [...splitter.push(text), ...splitter.flush()];
 }
