@@ -28,6 +28,11 @@ export interface TurnMeasures {
   commitToFirstAudio: number[];
   /** Speech start sent → first transcription delta, for utterances longer than 2 s. */
   firstPartial: number[];
+  /** Utterances longer than 2 s, and how many of them had a delta before their speech_stopped. */
+  longUtterances: number;
+  partialBeforeStop: number;
+  /** Each turn's reference and final transcript (the WER of what the partials add up to). */
+  transcripts: { reference: string; hypothesis: string }[];
   /** Speech onset sent → last audio delta of the interrupted answer received, per barge-in. */
   reactions: number[];
   /** Barge-ins that found the answer already over, so nothing was interrupted. */
@@ -59,6 +64,9 @@ const m: TurnMeasures = {
   lastWordTo: { committed: [], transcript: [], firstAudio: [], firstAnswerAudio: [] },
   commitToFirstAudio: [],
   firstPartial: [],
+  longUtterances: 0,
+  partialBeforeStop: 0,
+  transcripts: [],
   reactions: [],
   missedBargeIns: 0,
   pauses: [],
@@ -93,8 +101,15 @@ for (let i = 0; i < turns; i++) {
   if (firstAnswer) m.lastWordTo.firstAnswerAudio.push(firstAnswer.at - lastWord);
   const started = c.of('input_audio_buffer.speech_started').at(-1)!;
   const speechSec = ((stopped.audio_end_ms as number) - (started.audio_start_ms as number)) / 1000;
-  if (partial && speechSec > 2)
+  if (partial && speechSec > 2) {
+    m.longUtterances++;
+    if (partial.at < stopped.at) m.partialBeforeStop++;
     m.firstPartial.push(partial.at - c.sentAt((started.audio_start_ms as number) + prefixPaddingMs));
+  }
+  m.transcripts.push({
+    reference: clip.transcript,
+    hypothesis: (transcript?.transcript as string | undefined) ?? '',
+  });
   log(
     `turn ${i + 1}/${turns} ${clip.file}: ${done.response.status}, last word → committed ${(committed.at - lastWord).toFixed(0)} ms, → answer audio ${firstAnswer ? (firstAnswer.at - lastWord).toFixed(0) : '-'} ms; "${(transcript?.transcript as string | undefined) ?? ''}"`,
   );

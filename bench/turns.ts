@@ -16,6 +16,7 @@ import { buildServer } from '../src/server.js';
 import { loadRuntime } from '../src/runtime/runtime.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { TurnMeasures } from './turns-client.js';
+import { corpusWer } from '../src/testing/wer.js';
 import { fmt, machineLine, percentile } from './lib.js';
 
 const [turns = '12', bargeIns = '6', pauses = '15'] = process.argv.slice(2);
@@ -66,6 +67,11 @@ out(row('turn committed → STT done, server', mark('stt_done')));
 out(row('turn committed → first LLM token, server', mark('first_llm_token')));
 out(row('turn committed → first answer audio sent, server', mark('first_answer_audio_sent')));
 out(row('barge-in: speech onset sent → last audio delta received, client', m.reactions));
+out('');
+const { wer, edits, words } = corpusWer(m.transcripts);
+out(
+  `Partial transcripts (turns.partialIntervalMs ${config.turns.partialIntervalMs}): ${m.partialBeforeStop}/${m.longUtterances} utterances longer than 2 s had stable words before the user stopped. Final transcripts (what the deltas add up to): WER ${(wer * 100).toFixed(1)} % (${edits}/${words} words) over ${m.transcripts.length} turns.`,
+);
 out('');
 const held = m.pauses.filter((p) => p.held).length;
 out(

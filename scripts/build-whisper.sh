@@ -10,7 +10,8 @@
 #   - whisper.cpp's `abort_callback` wired to the job's cancel flag, and passed on to the ggml
 #     backends that run the encoder and decoder graphs (upstream checks it only between graphs),
 #     so `stop()` interrupts a transcription mid-graph instead of after the whole encoder pass;
-#   - the `audioCtx` option mapped to whisper.cpp's `audio_ctx` (the shipped binding ignores it);
+#   - the `audioCtx` option mapped to whisper.cpp's `audio_ctx` (the shipped binding ignores it),
+#     and a `maxTokens` option mapped to `max_tokens` (a partial transcript's cap);
 #   - the transcription worker's error path settles the promise (upstream calls its JS callback
 #     with one argument, which the callback ignores, so a cancelled or failed job never settled);
 #   - the JS log callback is queued (NonBlockingCall) instead of blocking: whisper.cpp logs from
@@ -57,6 +58,9 @@ grep -q 'abort_callback_user_data = cancelFlag_' "$work/binding/src/WhisperConte
 perl -0pi -e 's/(\} else if \(key == "bestOf")/} else if (key == "audioCtx" && value.IsNumber()) {\n            params.audio_ctx = value.As<Napi::Number>().Int32Value();\n        $1/' "$work/binding/src/common.cpp"
 # The Parakeet options parser already sets audio_ctx once; the Whisper one must now too.
 [ "$(grep -c 'params.audio_ctx = value' "$work/binding/src/common.cpp")" = 2 ] || fail "audioCtx patch did not apply"
+# maxTokens (whisper.cpp's max_tokens per segment) caps a decode that loops on a short fragment.
+perl -0pi -e 's/(\} else if \(key == "bestOf")/} else if (key == "maxTokens" && value.IsNumber()) {\n            params.max_tokens = value.As<Napi::Number>().Int32Value();\n        $1/' "$work/binding/src/common.cpp"
+grep -q 'params.max_tokens = value' "$work/binding/src/common.cpp" || fail "maxTokens patch did not apply"
 # beamSize was parsed but the strategy stayed greedy: beam search only runs when it is chosen.
 perl -0pi -e 's/(params\.beam_search\.beam_size = value\.As<Napi::Number>\(\)\.Int32Value\(\);)/$1\n            params.strategy = params.beam_search.beam_size > 1 ? WHISPER_SAMPLING_BEAM_SEARCH : WHISPER_SAMPLING_GREEDY;/' "$work/binding/src/common.cpp"
 grep -q 'WHISPER_SAMPLING_BEAM_SEARCH : WHISPER_SAMPLING_GREEDY' "$work/binding/src/common.cpp" || fail "beam-search patch did not apply"

@@ -228,6 +228,15 @@ export const configSchema = z.strictObject({
         .describe(
           'Transcribe a turn at its first pause, before it is confirmed; dropped if the user goes on.',
         ),
+      partialIntervalMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(300)
+        .describe(
+          'Partial transcripts while the user speaks (`conversation.item.input_audio_transcription.delta`): the turn is transcribed again each time it has grown by this much audio (one decode at a time); 0 turns them off.',
+        ),
       threads: z
         .number()
         .int()

@@ -218,6 +218,21 @@ describe('HTTP API on real engines', () => {
     expect(typeof text === 'string' ? text : '').toMatch(/lumi/i);
   });
 
+  it('/v1/audio/translations answers the official openai client with French speech written in English', async () => {
+    const openai = new OpenAI({ apiKey: 'local', baseURL: `${url}/v1` });
+    const file = join(TESTAUDIO_DIR, 'fr/s2p_jlo/jlo_06_allume_la_lumiere_dans_la_chambre.wav');
+    const json = await openai.audio.translations.create({ file: createReadStream(file), model: 'whisper-1' });
+    expect(json.text).toMatch(/\blight\b/i);
+    expect(json.text).not.toMatch(/lumière/i);
+    const verbose = (await openai.audio.translations.create({
+      file: createReadStream(file),
+      model: 'whisper-1',
+      response_format: 'verbose_json',
+    })) as unknown as { task: string; segments: unknown[] };
+    expect(verbose.task).toBe('translate');
+    expect(verbose.segments.length).toBeGreaterThan(0);
+  });
+
   it('/v1/audio/speech and /v1/models answer the official openai client', async () => {
     const openai = new OpenAI({ apiKey: 'local', baseURL: `${url}/v1` });
     const speech = await openai.audio.speech.create({

@@ -99,6 +99,28 @@ describe('real-time sessions on real engines', () => {
     await client.close();
   });
 
+  it('partial transcripts: a longer French sentence gets stable words while it is spoken, adding up to the final transcript', async () => {
+    const client = await RealtimeTestClient.connect(`${url}/v1/realtime`);
+    await client.waitFor('session.created');
+    client.send({ type: 'session.update', session: { type: 'realtime', max_output_tokens: 20 } });
+    await client.streamWav(clip('jlo_34_regle_la_luminosite_dans_le_bureau_a_50.wav'));
+    await client.waitFor('response.done', { timeoutMs: 90_000 });
+    const itemId = client.of('input_audio_buffer.committed')[0]!.item_id;
+    const deltas = client.of('conversation.item.input_audio_transcription.delta');
+    const stopped = client.of('input_audio_buffer.speech_stopped')[0]!;
+    expect(deltas.every((d) => d.item_id === itemId)).toBe(true);
+    // Some words were stable before the user stopped speaking (the bench measures how early).
+    expect(deltas.filter((d) => d.at < stopped.at).length).toBeGreaterThan(0);
+    const transcript = client.of('conversation.item.input_audio_transcription.completed')[0]!
+      .transcript as string;
+    expect(deltas.map((d) => d.delta as string).join('')).toBe(transcript);
+    expect(transcript.toLowerCase()).toMatch(/luminosité dans le bureau/);
+    console.log(
+      `partials: ${JSON.stringify(deltas.map((d) => d.delta))}, first ${Math.round(deltas[0]!.at - client.sentAt(client.of('input_audio_buffer.speech_started')[0]!.audio_start_ms as number))} ms after speech start`,
+    );
+    await client.close();
+  });
+
   it('barge-in: a second utterance while the answer streams cancels it, keeps what was sent, and is answered', async () => {
     const client = await RealtimeTestClient.connect(`${url}/ws/chat`);
     client.send({

@@ -64,4 +64,25 @@ describe('LaneQueue', () => {
     await expect(q.run('live', () => Promise.reject(new Error('x')))).rejects.toThrow('x');
     await expect(q.run('live', () => Promise.resolve(1))).resolves.toBe(1);
   });
+
+  it('serves partials after live jobs and before batch jobs; a live job preempts a partial, a batch job does not', async () => {
+    const q = new LaneQueue();
+    const order: string[] = [];
+    const preempted: string[] = [];
+    const job =
+      (name: string, ms = 10) =>
+      (slot: { onPreempt: (() => void) | undefined }) => {
+        slot.onPreempt = () => void preempted.push(name);
+        return tick(ms).then(() => void order.push(name));
+      };
+    const all = [q.run('partial', job('p1', 30))];
+    await tick(5);
+    all.push(q.run('batch', job('b1')), q.run('partial', job('p2')));
+    expect(preempted).toEqual([]);
+    all.push(q.run('live', job('l1')));
+    expect(preempted).toEqual(['p1']);
+    await Promise.all(all);
+    expect(order).toEqual(['p1', 'l1', 'p2', 'b1']);
+    await q.drain();
+  });
 });

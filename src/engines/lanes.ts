@@ -1,18 +1,21 @@
-export type Lane = 'live' | 'batch';
+/** In priority order: a voice turn's transcript, a partial transcript while the user speaks, file work. */
+export type Lane = 'live' | 'partial' | 'batch';
+const RANK: Record<Lane, number> = { live: 0, partial: 1, batch: 2 };
 
-/** What a running job is told: `preempted` is called when a live job wants the engine. */
+/** What a running job is told: `onPreempt` is called when a job of a higher lane wants the engine. */
 export interface LaneSlot {
   lane: Lane;
   onPreempt: (() => void) | undefined;
 }
 
 /**
- * One job at a time, live jobs first: a live voice turn never waits behind queued file work, and a
- * running batch job is asked to step aside (`onPreempt`) when a live job arrives; it is then run
- * again with `run(..., { front: true })`. A failed job does not stop the next.
+ * One job at a time, by lane: a live voice turn never waits behind queued partials or file work,
+ * and a running job of a lower lane is asked to step aside (`onPreempt`) when a higher one arrives
+ * (a batch job is then run again with `run(..., { front: true })`; a partial is dropped). A failed
+ * job does not stop the next.
  */
 export class LaneQueue {
-  private readonly waiting: Record<Lane, (() => void)[]> = { live: [], batch: [] };
+  private readonly waiting: Record<Lane, (() => void)[]> = { live: [], partial: [], batch: [] };
   private current: LaneSlot | undefined;
   private idleWaiters: (() => void)[] = [];
 
@@ -31,19 +34,20 @@ export class LaneQueue {
       if (front) this.waiting[lane].unshift(start);
       else this.waiting[lane].push(start);
       if (!this.current) this.next();
-      else if (lane === 'live' && this.current.lane === 'batch') this.current.onPreempt?.();
+      else if (RANK[lane] < RANK[this.current.lane]) this.current.onPreempt?.();
     });
   }
 
   /** Settles once nothing runs and nothing waits. */
   drain(): Promise<void> {
-    if (!this.current && this.waiting.live.length + this.waiting.batch.length === 0) return Promise.resolve();
+    const waiting = this.waiting.live.length + this.waiting.partial.length + this.waiting.batch.length;
+    if (!this.current && waiting === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private next() {
     if (this.current) return;
-    const start = this.waiting.live.shift() ?? this.waiting.batch.shift();
+    const start = this.waiting.live.shift() ?? this.waiting.partial.shift() ?? this.waiting.batch.shift();
     if (start) return start();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];

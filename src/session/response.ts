@@ -14,6 +14,7 @@ import type { TurnTimeline } from '../pipeline/timing.js';
 import { encodeForWire, wireBytesPerSecond } from '../protocol/audio-format.js';
 import { newId, type Dialect } from '../protocol/server-events.js';
 import type { SessionSettings } from '../protocol/session-settings.js';
+import type { PartialState } from '../turns/types.js';
 import { PacedAudioOut } from './audio-out.js';
 import { renderItem, type Conversation, type ConversationItem } from './conversation.js';
 
@@ -51,6 +52,8 @@ export interface TranscriptionJob {
   speechKnown: boolean;
   /** Its transcription, started while the turn was ending (speculative): reused, not redone. */
   transcript?: Promise<Transcript>;
+  /** Its partial transcript, sent while it was spoken: the final transcript keeps those words. */
+  partial?: PartialState;
 }
 
 export interface ResponseRequest {
@@ -73,7 +76,7 @@ export interface ResponseResult {
  * → paced audio, with transcript deltas sent alongside their audio. `cancel()` stops every stage
  * at once; the assistant item then keeps only what the client is estimated to have played.
  */
-export class Response {
+export class RealtimeResponse {
   readonly id = newId('resp');
   private readonly controller = new AbortController();
   private readonly item: ConversationItem;
@@ -241,13 +244,21 @@ export class Response {
         stage.signal,
       );
       this.transcribed.add(job);
-      job.item.text = transcript.text;
+      // The deltas a client received add up to the transcript it is given.
+      const { text, rest } = finalText(transcript, job.partial);
+      job.item.text = text;
+      if (rest !== '')
+        ctx.emit('conversation.item.input_audio_transcription.delta', {
+          item_id: job.item.id,
+          content_index: 0,
+          delta: rest,
+        });
       ctx.emit('conversation.item.input_audio_transcription.completed', {
         item_id: job.item.id,
         content_index: 0,
-        transcript: transcript.text,
+        transcript: text,
       });
-      return transcript.text.trim();
+      return text.trim();
     } catch (err) {
       if (stage.signal.aborted && !this.controller.signal.aborted) throw abortReason(stage.signal);
       throw err;
@@ -381,4 +392,17 @@ export class Response {
       },
     });
   }
+}
+
+/** The transcript given to the client, and what of it was not sent as a partial yet. */
+function finalText(
+  transcript: Transcript,
+  partial: PartialState | undefined,
+): { text: string; rest: string } {
+  if (!partial) {
+    const text = transcript.text.trim();
+    return { text, rest: text };
+  }
+  const merged = partial.merge(transcript);
+  return { text: merged.transcript.text, rest: merged.rest };
 }

@@ -21,7 +21,7 @@ import type { ConversationSync } from './persistence.js';
 import { TurnInput } from '../turns/turn-input.js';
 import type { TurnEnded, TurnListener, TurnStarted } from '../turns/types.js';
 import { MessageRateLimiter } from './rate-limiter.js';
-import { Response, type ResponseRequest, type TranscriptionJob } from './response.js';
+import { RealtimeResponse, type ResponseRequest, type TranscriptionJob } from './response.js';
 import { SessionStateMachine } from './state.js';
 
 export interface SessionTransport {
@@ -62,7 +62,7 @@ export class RealtimeSession {
   private settings: SessionSettings;
   /** Hearing: input audio, VAD and the end-of-turn strategy; rebuilt when its settings change. */
   private turns!: TurnInput;
-  private response: Response | undefined;
+  private response: RealtimeResponse | undefined;
   /**
    * User audio items not transcribed yet, oldest first: committed without a response, created by
    * the client, or left by a response cancelled before it transcribed them.
@@ -239,6 +239,12 @@ export class RealtimeSession {
       this.deps.metrics?.turnResumed();
       this.log.debug({ item: itemId, pausedMs }, 'turn resumed: speculative work dropped');
     },
+    partialTranscript: (itemId, delta) =>
+      this.emit('conversation.item.input_audio_transcription.delta', {
+        item_id: itemId,
+        content_index: 0,
+        delta,
+      }),
   };
 
   private async onSpeechStarted({ itemId, audioStartMs }: TurnStarted): Promise<void> {
@@ -258,6 +264,7 @@ export class RealtimeSession {
       audio: turn.audio,
       speechKnown: true,
       ...(turn.transcript ? { transcript: turn.transcript } : {}),
+      ...(turn.partial ? { partial: turn.partial } : {}),
     };
     if (this.settings.turnDetection?.createResponse)
       await this.respondToTurn(job, new TurnTimeline(undefined, turn.endedAt));
@@ -276,11 +283,16 @@ export class RealtimeSession {
         eventId,
       );
     const rate = this.turns.rate;
-    const { audio, itemId } = this.turns.take();
+    const { audio, itemId, partial } = this.turns.take();
     const item = this.commitAudio(audio, itemId);
     // The VAD and the buffer restart together, so their sample positions stay the same.
     this.resetInput();
-    const job = { item, audio: { samples: audio, sampleRate: rate }, speechKnown: false };
+    const job: TranscriptionJob = {
+      item,
+      audio: { samples: audio, sampleRate: rate },
+      speechKnown: false,
+      ...(partial ? { partial } : {}),
+    };
     if (this.settings.turnDetection?.createResponse)
       await this.respondToTurn(job, new TurnTimeline(undefined, performance.now()));
     else {
@@ -323,7 +335,7 @@ export class RealtimeSession {
     this.untranscribed = [];
     if (transcribe.length > 0) request = { ...request, transcribe };
     const voice = this.deps.engines.voices.get(this.settings.voice)!;
-    const response = new Response(
+    const response = new RealtimeResponse(
       {
         engines: { stt: this.deps.engines.stt, llm: this.deps.engines.llm, tts: voice },
         fillers: this.deps.fillers,
@@ -430,6 +442,9 @@ export class RealtimeSession {
         pauseMs: config.turns.pauseMs,
         speculative: config.turns.speculative,
         fallbackSilenceMs: config.vad.minSilenceMs,
+        ...(config.turns.partialIntervalMs > 0
+          ? { partials: { intervalMs: config.turns.partialIntervalMs } }
+          : {}),
       },
       {
         vad: engines.vad,

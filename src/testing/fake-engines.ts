@@ -47,12 +47,21 @@ export class FakeStt implements SttEngine {
   readonly info = info('fake-stt');
   readonly calls: { audioSec: number; language?: string | undefined; signal?: AbortSignal | undefined }[] =
     [];
-  constructor(public script: (call: number) => SttScript = () => ({ text: 'Bonjour.' })) {}
+  /** Partial transcripts (`priority: 'partial'`), counted apart so turn scripts keep their order. */
+  readonly partialCalls: { audioSec: number }[] = [];
+  constructor(
+    public script: (call: number) => SttScript = () => ({ text: 'Bonjour.' }),
+    public partialScript: (call: number, audioSec: number) => SttScript = () => ({ text: 'Bonjour.' }),
+  ) {}
 
   async transcribe(audio: Audio, options: TranscribeOptions = {}): Promise<Transcript> {
-    const s = this.script(this.calls.length);
     const audioSec = audio.samples.length / audio.sampleRate;
-    this.calls.push({ audioSec, language: options.language, signal: options.signal });
+    const partial = options.priority === 'partial';
+    const s = partial
+      ? this.partialScript(this.partialCalls.length, audioSec)
+      : this.script(this.calls.length);
+    if (partial) this.partialCalls.push({ audioSec });
+    else this.calls.push({ audioSec, language: options.language, signal: options.signal });
     if (s.hang) return never();
     await sleep(s.delayMs ?? 5, options.signal);
     if (s.fail) throw new VoiceError('engine_failed', s.fail);

@@ -9,6 +9,7 @@ import { newId } from '../protocol/server-events.js';
 import type { TurnDetection } from '../protocol/session-settings.js';
 import { InputAudioBuffer } from './input-buffer.js';
 import { manual } from './manual.js';
+import { PartialTranscriber } from './partial-transcript.js';
 import { semanticVad } from './semantic-vad.js';
 import { serverVad } from './server-vad.js';
 import { SpeculativeTranscript } from './speculative.js';
@@ -30,6 +31,8 @@ export interface TurnInputOptions {
   speculative: boolean;
   /** server_vad's silence: used when the end-of-turn model fails. */
   fallbackSilenceMs: number;
+  /** Partial transcripts while the user speaks, every `intervalMs` of new audio; off if absent. */
+  partials?: { intervalMs: number };
 }
 
 export interface TurnInputDeps {
@@ -64,6 +67,9 @@ export class TurnInput {
   private pausedAt = 0;
   private pauses = 0;
   private speculative: SpeculativeTranscript | undefined;
+  private partial: PartialTranscriber | undefined;
+  /** Between the VAD's first silent frame and speech again (or the pause): no partials then. */
+  private inSilence = false;
   private maxSilenceTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -112,23 +118,55 @@ export class TurnInput {
     const dropped = this.buffer.append(samples);
     if (!this.segmenter) return dropped;
     for (const event of await this.segmenter.push(samples)) await this.onVad(event);
+    if (this.phase === 'speaking' && !this.inSilence) this.runPartial();
     if (this.phase === 'paused') await this.evaluate();
     if (this.phase === 'idle') this.trimIdleAudio();
     return dropped;
   }
 
   /** The client commits (manual turns, or before the VAD ended the turn): all audio held. */
-  take(): { audio: Float32Array; itemId: string | undefined } {
+  take(): { audio: Float32Array; itemId: string | undefined; partial: PartialTranscriber | undefined } {
     const itemId = this.itemId;
+    const partial = this.endPartials();
     this.abandonPause();
     this.itemId = undefined;
     this.phase = 'idle';
-    return { audio: this.buffer.take(), itemId };
+    return { audio: this.buffer.take(), itemId, partial };
   }
 
   close(): void {
     this.closed = true;
+    this.endPartials();
     this.abandonPause();
+  }
+
+  private endPartials(): PartialTranscriber | undefined {
+    const partial = this.partial;
+    partial?.stop();
+    this.partial = undefined;
+    this.inSilence = false;
+    return partial;
+  }
+
+  /** Transcribes the turn so far when it has grown enough; stable words go out as deltas. */
+  private runPartial() {
+    const partial = this.partial;
+    const itemId = this.itemId;
+    if (!partial || !itemId) return;
+    const from = this.turnStart;
+    partial.maybeRun(
+      () => ({ samples: this.buffer.peek(from), sampleRate: this.rate }),
+      this.buffer.end - from,
+      this.rate,
+      (t) =>
+        this.deps.schedule(() => {
+          if (!this.closed && this.partial === partial) {
+            const delta = partial.accept(t);
+            if (delta) this.deps.listener.partialTranscript?.(itemId, delta);
+          }
+          return Promise.resolve();
+        }),
+    );
   }
 
   private chooseStrategy(): EndOfTurnStrategy {
@@ -157,11 +195,20 @@ export class TurnInput {
         const pausedMs = this.ms(this.buffer.end - this.speechEnd);
         this.abandonPause();
         this.phase = 'speaking';
+        this.inSilence = false;
         this.deps.listener.turnResumed?.(this.itemId!, pausedMs);
         return;
       }
       this.phase = 'speaking';
+      this.inSilence = false;
       this.itemId = newId('item');
+      this.partial?.stop();
+      this.partial = this.options.partials
+        ? new PartialTranscriber(this.deps.stt, {
+            language: this.options.language,
+            intervalMs: this.options.partials.intervalMs,
+          })
+        : undefined;
       this.turnStart = event.paddedStartSample;
       await this.deps.listener.speechStarted({
         itemId: this.itemId,
@@ -173,6 +220,9 @@ export class TurnInput {
     if (event.type !== 'speech_end') {
       // Transcription starts with the silence, not once it is long enough to be a pause: the
       // transcript is what the end of a turn waits for. Speech again drops it.
+      this.inSilence = event.type === 'silence_started';
+      // The final transcription needs the engine more than a partial does.
+      if (this.inSilence) this.partial?.hold();
       if (event.type === 'silence_started' && this.strategy.speculative) this.speculate();
       else {
         this.speculative?.drop();
@@ -181,6 +231,8 @@ export class TurnInput {
       return;
     }
     this.phase = 'paused';
+    this.inSilence = false;
+    this.partial?.hold();
     this.speechEnd = event.endSample;
     this.pausedAt = performance.now();
     const pause = ++this.pauses;
@@ -234,6 +286,7 @@ export class TurnInput {
     const audio = this.buffer.take(this.turnStart, this.buffer.end);
     const transcript = this.speculative?.promise;
     this.speculative = undefined;
+    const partial = this.endPartials();
     this.abandonPause();
     this.phase = 'idle';
     this.itemId = undefined;
@@ -244,6 +297,7 @@ export class TurnInput {
       audioEndMs: this.ms(this.speechEnd),
       reason: decision.reason,
       ...(transcript ? { transcript } : {}),
+      ...(partial ? { partial } : {}),
     });
   }
 

@@ -20,6 +20,15 @@ export interface TurnEnded {
   reason: string;
   /** A transcription of all of the turn's speech, already running or done. */
   transcript?: Promise<Transcript>;
+  /** The partial transcript sent while the turn was spoken; the final one is merged onto it. */
+  partial?: PartialState;
+}
+
+/** What was said of a turn's transcript before it ended (partial transcript deltas). */
+export interface PartialState {
+  readonly sentText: string;
+  /** The final transcript as the partials announced it, and the part of it not yet sent. */
+  merge(final: Transcript): { transcript: Transcript; rest: string };
 }
 
 /** What hearing tells answering (the session); called inside the session's event order. */
@@ -30,6 +39,8 @@ export interface TurnListener {
   turnPaused?(itemId: string): void;
   /** The user went on after a pause: the speculative work of that pause was dropped. */
   turnResumed?(itemId: string, pausedMs: number): void;
+  /** Words of the turn being spoken that are now stable (appended to what was sent before). */
+  partialTranscript?(itemId: string, delta: string): void;
 }
 
 /** A pause being judged: how long it has lasted and what is known of the turn so far. */

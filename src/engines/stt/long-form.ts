@@ -11,7 +11,10 @@ export const WINDOW_SEC = 28;
 /** Silence kept on each side of a window's speech (Whisper drops words of tightly cut speech). */
 const PAD_SEC = 0.3;
 
-export interface LongFormOptions extends Pick<TranscribeOptions, 'language' | 'signal' | 'priority'> {
+export interface LongFormOptions extends Pick<
+  TranscribeOptions,
+  'language' | 'signal' | 'priority' | 'translate'
+> {
   /** After each window: seconds of audio done, of the total. */
   onProgress?: (doneSec: number, totalSec: number) => void;
 }
@@ -34,6 +37,7 @@ export async function transcribeLong(
     ...(options.language ? { language: options.language } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.priority ? { priority: options.priority } : {}),
+    ...(options.translate ? { translate: true } : {}),
   };
   if (totalSec <= WINDOW_SEC) {
     const t = await stt.transcribe({ samples, sampleRate: RATE }, call);

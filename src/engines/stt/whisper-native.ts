@@ -10,6 +10,15 @@ export interface NativeTranscribeOptions {
   /** > 1 selects beam search (patched in by scripts/build-whisper.sh). */
   beamSize?: number;
   temperature?: number;
+  /** 0 turns off whisper.cpp's re-decoding at higher temperatures when a decode looks wrong. */
+  temperatureInc?: number;
+  /** Tokens per segment at most (patched in by scripts/build-whisper.sh); 0 = no limit. */
+  maxTokens?: number;
+  prompt?: string;
+  translate?: boolean;
+  /** With `maxLen: 1`, one segment per token, each with its times. */
+  tokenTimestamps?: boolean;
+  maxLen?: number;
 }
 
 export interface NativeTranscribeResult {

@@ -8,10 +8,11 @@ import { loadedInfo, type EngineInfo, type EngineLoadOptions } from '../types.js
 import { detectSpeech } from '../vad/segmenter.js';
 import type { SegmenterOptions, VadEngine } from '../vad/types.js';
 import { filterHallucination } from './hallucination.js';
-import type { SttEngine, Transcript, TranscribeOptions } from './types.js';
+import type { SttEngine, Transcript, TranscribeOptions, TranscriptWord } from './types.js';
 import {
   loadCudaAddon,
   loadHostAddon,
+  type NativeTranscribeOptions,
   type NativeTranscribeResult,
   type NativeWhisperContext,
   type NativeWhisperModule,
@@ -144,26 +145,38 @@ export class WhisperStt implements SttEngine {
     const d0 = performance.now();
     const result = await this.runExclusive(
       samples,
-      { language, audioCtx, beamSize },
+      {
+        language,
+        audioCtx,
+        beamSize,
+        ...(opts.prompt ? { prompt: opts.prompt } : {}),
+        ...(opts.translate ? { translate: true } : {}),
+        ...(opts.draftMaxTokens ? { maxTokens: opts.draftMaxTokens, temperatureInc: 0 } : {}),
+        ...(opts.wordTimes ? { tokenTimestamps: true, maxLen: 1 } : {}),
+      },
       signal,
       opts.priority ?? 'live',
     );
     timing.decodeMs = performance.now() - d0;
     const level = activeLevelDbfs(samples, WHISPER_RATE);
     const { text, dropped } = filterHallucination(result.result, level);
+    const words = opts.wordTimes && !dropped ? tokensToWords(result.segments, audioSec) : undefined;
     const segments = dropped
       ? []
-      : result.segments
-          .map((s) => ({
-            startSec: s.t0 / 1000,
-            endSec: Math.min(audioSec, s.t1 / 1000),
-            text: filterHallucination(s.text, level).text,
-          }))
-          .filter((s) => s.text !== '');
+      : words
+        ? wordsAsSegment(words)
+        : result.segments
+            .map((s) => ({
+              startSec: s.t0 / 1000,
+              endSec: Math.min(audioSec, s.t1 / 1000),
+              text: filterHallucination(s.text, level).text,
+            }))
+            .filter((s) => s.text !== '');
     return finish({
       text,
       language: result.language ?? language,
       segments,
+      ...(words ? { words } : {}),
       ...(dropped ? { dropped: 'hallucination' as const } : {}),
     });
   }
@@ -175,7 +188,7 @@ export class WhisperStt implements SttEngine {
    */
   private runExclusive(
     samples: Float32Array,
-    params: { language: string; audioCtx: number; beamSize: number },
+    params: Omit<NativeTranscribeOptions, 'maxThreads'> & { language: string },
     signal: AbortSignal,
     lane: Lane,
     front = false,
@@ -187,10 +200,9 @@ export class WhisperStt implements SttEngine {
         throwIfAborted(signal);
         const timeout = AbortSignal.timeout(this.options.timeoutMs);
         const job = this.ctx.transcribeData(pcm.buffer as ArrayBuffer, {
-          language: params.language,
-          maxThreads: this.options.threads,
-          audioCtx: params.audioCtx,
-          beamSize: params.beamSize,
+          ...params,
+          // A partial leaves a core to the VAD and the event loop: their lag would delay the turn.
+          maxThreads: lane === 'partial' ? Math.max(1, this.options.threads - 1) : this.options.threads,
         });
         let preempted = false;
         const stop = () => void Promise.resolve(job.stop()).catch(() => undefined);
@@ -218,7 +230,7 @@ export class WhisperStt implements SttEngine {
       };
       run.then(
         ({ result, preempted, timedOut }) => {
-          if (preempted && !signal.aborted && result.isAborted)
+          if (preempted && !signal.aborted && result.isAborted && lane === 'batch')
             return settle(() => resolve(this.runExclusive(samples, params, signal, lane, true)));
           if (!result.isAborted) return settle(() => resolve(result));
           settle(() =>
@@ -227,7 +239,10 @@ export class WhisperStt implements SttEngine {
                 ? abortReason(signal)
                 : timedOut
                   ? new VoiceError('timeout', `transcription ran longer than ${this.options.timeoutMs} ms`)
-                  : new VoiceError('aborted', 'transcription stopped'),
+                  : new VoiceError(
+                      'aborted',
+                      preempted ? 'transcription stepped aside for a live turn' : 'transcription stopped',
+                    ),
             ),
           );
         },
@@ -251,6 +266,35 @@ export class WhisperStt implements SttEngine {
     await this.jobs.drain();
     await this.ctx.release();
   }
+}
+
+/**
+ * With `maxLen: 1` whisper.cpp gives one segment per token; a token that starts with a space
+ * starts a word, the others (word pieces, punctuation) continue it.
+ */
+export function tokensToWords(
+  tokens: NativeTranscribeResult['segments'],
+  audioSec: number,
+): TranscriptWord[] {
+  const words: TranscriptWord[] = [];
+  for (const t of tokens) {
+    if (t.text === '' || /^\[_|<\|/.test(t.text)) continue;
+    const startSec = t.t0 / 1000;
+    const endSec = Math.min(audioSec, t.t1 / 1000);
+    const last = words.at(-1);
+    if (last && !/^\s/.test(t.text)) {
+      last.text += t.text;
+      last.endSec = Math.max(last.endSec, endSec);
+    } else words.push({ text: t.text, startSec, endSec });
+  }
+  return words;
+}
+
+function wordsAsSegment(words: TranscriptWord[]): Transcript['segments'] {
+  if (words.length === 0) return [];
+  return [
+    { startSec: words[0]!.startSec, endSec: words.at(-1)!.endSec, text: words.map((w) => w.text).join('') },
+  ];
 }
 
 let routedLogger: Logger | undefined;
