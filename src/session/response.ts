@@ -12,7 +12,7 @@ import type { CachedAudio, SentenceCache } from '../pipeline/sentence-cache.js';
 import { StageTimer } from '../pipeline/stage-timer.js';
 import type { TurnTimeline } from '../pipeline/timing.js';
 import { encodeForWire, wireBytesPerSecond } from '../protocol/audio-format.js';
-import { newId, type Dialect } from '../protocol/server-events.js';
+import { newId, type Dialect, type EmitEvent, type PartRef } from '../protocol/server-events.js';
 import type { SessionSettings } from '../protocol/session-settings.js';
 import type { PartialState } from '../turns/types.js';
 import { PacedAudioOut } from './audio-out.js';
@@ -38,7 +38,7 @@ export interface ResponseContext {
   dialect: Dialect;
   logger: Logger;
   /** Sends a server event (the session names it in the client's dialect). */
-  emit: (type: string, fields: Record<string, unknown>) => void;
+  emit: EmitEvent;
   /** Sends one chunk of output audio (a base64 delta, or a binary frame). */
   sendAudio: (chunk: Uint8Array, responseId: string, itemId: string) => void;
   onFirstAudio: () => void;
@@ -332,7 +332,7 @@ export class RealtimeResponse {
     return renderItem(this.item, this.ctx.dialect);
   }
 
-  private partRef(fields: Record<string, unknown>) {
+  private partRef<F extends object>(fields: F): PartRefFields<F> {
     return { response_id: this.id, item_id: this.item.id, output_index: 0, content_index: 0, ...fields };
   }
 
@@ -406,3 +406,5 @@ function finalText(
   const merged = partial.merge(transcript);
   return { text: merged.transcript.text, rest: merged.rest };
 }
+
+type PartRefFields<F> = PartRef & F;

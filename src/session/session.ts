@@ -9,7 +9,15 @@ import type { SentenceCache } from '../pipeline/sentence-cache.js';
 import { TurnTimeline } from '../pipeline/timing.js';
 import { WireDecoder, wireRate } from '../protocol/audio-format.js';
 import { ClientEventError, parseClientEvent, type ClientEvent } from '../protocol/client-events.js';
-import { eventName, newId, serverEvent, type Dialect, type ServerEvent } from '../protocol/server-events.js';
+import {
+  eventName,
+  newId,
+  serverEvent,
+  type Dialect,
+  type ServerEvent,
+  type ServerEventFields,
+  type ServerEventType,
+} from '../protocol/server-events.js';
 import {
   applySessionPatch,
   defaultSettings,
@@ -485,7 +493,8 @@ export class RealtimeSession {
     return renderSession(this.id, this.deps.model, this.settings, this.deps.dialect);
   }
 
-  private emit(type: string, fields: Record<string, unknown> = {}) {
+  private emit<K extends ServerEventType>(type: K, ...rest: OptionalFields<K>) {
+    const fields: Record<string, unknown> = rest[0] ?? {};
     if (this.closed) return;
     this.deps.transport.sendJson(serverEvent(eventName(type, this.deps.dialect), fields));
   }
@@ -539,3 +548,9 @@ function decodeBase64(text: string): Buffer {
     throw new ClientEventError('invalid_audio', 'audio is not valid base64');
   return Buffer.from(text, 'base64');
 }
+
+/** Events without fields (`input_audio_buffer.cleared`) need none. */
+type OptionalFields<K extends ServerEventType> =
+  ServerEventFields[K] extends Record<string, never>
+    ? [fields?: ServerEventFields[K]]
+    : [fields: ServerEventFields[K]];
