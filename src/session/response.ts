@@ -332,7 +332,7 @@ export class RealtimeResponse {
     return renderItem(this.item, this.ctx.dialect);
   }
 
-  private partRef<F extends object>(fields: F): PartRefFields<F> {
+  private partRef<F extends object>(fields: F): PartRef & F {
     return { response_id: this.id, item_id: this.item.id, output_index: 0, content_index: 0, ...fields };
   }
 
@@ -406,5 +406,3 @@ function finalText(
   const merged = partial.merge(transcript);
   return { text: merged.transcript.text, rest: merged.rest };
 }
-
-type PartRefFields<F> = PartRef & F;

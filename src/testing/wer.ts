@@ -1,3 +1,4 @@
+import { editDistance } from '../turns/edit-distance.js';
 /**
  * Word error rate for STT tests and benchmarks. Both sides are normalised the same way: case,
  * accents kept, punctuation and apostrophes/hyphens to spaces, "%" spelled out, and French or
@@ -62,16 +63,7 @@ export function normaliseForWer(text: string): string[] {
     .map((w) => NUMBER_WORDS[w] ?? w);
 }
 
-export function editDistance(ref: string[], hyp: string[]): number {
-  let prev = Array.from({ length: hyp.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= ref.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= hyp.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (ref[i - 1] === hyp[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[hyp.length]!;
-}
+export { editDistance };
 
 /** Corpus WER: total edits over total reference words. */
 export function corpusWer(pairs: { reference: string; hypothesis: string }[]): {

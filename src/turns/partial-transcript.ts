@@ -1,5 +1,6 @@
 import type { Audio } from '../audio/wav.js';
 import type { SttEngine, Transcript } from '../engines/stt/types.js';
+import { editDistance, editDistanceRow } from './edit-distance.js';
 
 /** whisper.cpp encoder positions per second of audio. */
 const CTX_PER_SEC = 50;
@@ -56,51 +57,28 @@ export function mergeFinal(sent: string[], finalText: string): { text: string; r
     const text = finalText.trim();
     return { text, rest: text };
   }
-  const keys = sent.map(wordKey);
-  let best = Infinity;
+  // distances[j]: from the sent words to the final transcript's first j words.
+  const distances = editDistanceRow(sent.map(wordKey), words.map(wordKey), wordCost);
   let cut = 0;
-  for (let j = 0; j <= words.length; j++) {
-    const d = editDistance(keys, words.slice(0, j).map(wordKey));
-    const better =
+  for (let j = 1; j < distances.length; j++) {
+    const d = distances[j]!;
+    const best = distances[cut]!;
+    if (
       d < best - 1e-9 ||
-      (Math.abs(d - best) < 1e-9 && Math.abs(j - sent.length) < Math.abs(cut - sent.length));
-    if (better) {
-      best = d;
+      (Math.abs(d - best) < 1e-9 && Math.abs(j - sent.length) < Math.abs(cut - sent.length))
+    )
       cut = j;
-    }
   }
   let rest = words.slice(cut).join('').trimEnd();
   if (rest !== '' && !/^\s/.test(rest)) rest = ` ${rest}`;
   return { text: sentText + rest, rest };
 }
 
-/** Word-level edit distance; a substitution costs the share of letters that differ. */
-function editDistance(a: string[], b: string[]): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++)
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + wordCost(a[i - 1]!, b[j - 1]!));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
+/** A substitution costs the share of letters that differ. */
 function wordCost(a: string, b: string): number {
   if (a === b) return 0;
   const n = Math.max(a.length, b.length);
-  return n === 0 ? 0 : letterDistance(a, b) / n;
-}
-
-function letterDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++)
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
+  return n === 0 ? 0 : editDistance([...a], [...b]) / n;
 }
 
 /**
@@ -124,10 +102,6 @@ export class PartialTranscriber {
   /** The words sent so far, as one string (the first without its leading space). */
   get sentText(): string {
     return this.confirmed.join('').trimStart();
-  }
-
-  get busy(): boolean {
-    return this.running !== undefined;
   }
 
   /**

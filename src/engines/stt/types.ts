@@ -22,22 +22,11 @@ export interface TranscribeOptions {
   priority?: 'live' | 'partial' | 'batch';
   /** Write the speech in English, whatever its language (Whisper's translate task). */
   translate?: boolean;
-  /** Text that came before this audio (Whisper's prompt): a turn's confirmed words, for its tail. */
-  prompt?: string;
   /**
    * A draft (partial transcripts): one greedy pass without temperature fallback, at most this many
    * tokens, so a decode that loops on a fragment ends quickly.
    */
   draftMaxTokens?: number;
-  /** Also return each word with its times (`Transcript.words`), from whisper's token timestamps. */
-  wordTimes?: boolean;
-}
-
-export interface TranscriptWord {
-  /** As written, with its leading space and trailing punctuation. */
-  text: string;
-  startSec: number;
-  endSec: number;
 }
 
 export interface TranscriptSegment {
@@ -63,8 +52,6 @@ export interface Transcript {
   text: string;
   language: string;
   segments: TranscriptSegment[];
-  /** With `wordTimes`: the words of `text` in order, with their times in the audio. */
-  words?: TranscriptWord[];
   timing: TranscriptTiming;
   /** Why the text is empty when the engine chose not to keep what Whisper wrote, or not to decode. */
   dropped?: 'no_speech' | 'hallucination';

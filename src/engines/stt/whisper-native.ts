@@ -14,11 +14,7 @@ export interface NativeTranscribeOptions {
   temperatureInc?: number;
   /** Tokens per segment at most (patched in by scripts/build-whisper.sh); 0 = no limit. */
   maxTokens?: number;
-  prompt?: string;
   translate?: boolean;
-  /** With `maxLen: 1`, one segment per token, each with its times. */
-  tokenTimestamps?: boolean;
-  maxLen?: number;
 }
 
 export interface NativeTranscribeResult {

@@ -8,7 +8,7 @@ import { loadedInfo, type EngineInfo, type EngineLoadOptions } from '../types.js
 import { detectSpeech } from '../vad/segmenter.js';
 import type { SegmenterOptions, VadEngine } from '../vad/types.js';
 import { filterHallucination } from './hallucination.js';
-import type { SttEngine, Transcript, TranscribeOptions, TranscriptWord } from './types.js';
+import type { SttEngine, Transcript, TranscribeOptions } from './types.js';
 import {
   loadCudaAddon,
   loadHostAddon,
@@ -149,10 +149,8 @@ export class WhisperStt implements SttEngine {
         language,
         audioCtx,
         beamSize,
-        ...(opts.prompt ? { prompt: opts.prompt } : {}),
         ...(opts.translate ? { translate: true } : {}),
         ...(opts.draftMaxTokens ? { maxTokens: opts.draftMaxTokens, temperatureInc: 0 } : {}),
-        ...(opts.wordTimes ? { tokenTimestamps: true, maxLen: 1 } : {}),
       },
       signal,
       opts.priority ?? 'live',
@@ -160,23 +158,19 @@ export class WhisperStt implements SttEngine {
     timing.decodeMs = performance.now() - d0;
     const level = activeLevelDbfs(samples, WHISPER_RATE);
     const { text, dropped } = filterHallucination(result.result, level);
-    const words = opts.wordTimes && !dropped ? tokensToWords(result.segments, audioSec) : undefined;
     const segments = dropped
       ? []
-      : words
-        ? wordsAsSegment(words)
-        : result.segments
-            .map((s) => ({
-              startSec: s.t0 / 1000,
-              endSec: Math.min(audioSec, s.t1 / 1000),
-              text: filterHallucination(s.text, level).text,
-            }))
-            .filter((s) => s.text !== '');
+      : result.segments
+          .map((s) => ({
+            startSec: s.t0 / 1000,
+            endSec: Math.min(audioSec, s.t1 / 1000),
+            text: filterHallucination(s.text, level).text,
+          }))
+          .filter((s) => s.text !== '');
     return finish({
       text,
       language: result.language ?? language,
       segments,
-      ...(words ? { words } : {}),
       ...(dropped ? { dropped: 'hallucination' as const } : {}),
     });
   }
@@ -266,35 +260,6 @@ export class WhisperStt implements SttEngine {
     await this.jobs.drain();
     await this.ctx.release();
   }
-}
-
-/**
- * With `maxLen: 1` whisper.cpp gives one segment per token; a token that starts with a space
- * starts a word, the others (word pieces, punctuation) continue it.
- */
-export function tokensToWords(
-  tokens: NativeTranscribeResult['segments'],
-  audioSec: number,
-): TranscriptWord[] {
-  const words: TranscriptWord[] = [];
-  for (const t of tokens) {
-    if (t.text === '' || /^\[_|<\|/.test(t.text)) continue;
-    const startSec = t.t0 / 1000;
-    const endSec = Math.min(audioSec, t.t1 / 1000);
-    const last = words.at(-1);
-    if (last && !/^\s/.test(t.text)) {
-      last.text += t.text;
-      last.endSec = Math.max(last.endSec, endSec);
-    } else words.push({ text: t.text, startSec, endSec });
-  }
-  return words;
-}
-
-function wordsAsSegment(words: TranscriptWord[]): Transcript['segments'] {
-  if (words.length === 0) return [];
-  return [
-    { startSec: words[0]!.startSec, endSec: words.at(-1)!.endSec, text: words.map((w) => w.text).join('') },
-  ];
 }
 
 let routedLogger: Logger | undefined;
