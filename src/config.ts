@@ -233,9 +233,9 @@ export const configSchema = z.strictObject({
         .int()
         .min(0)
         .max(10_000)
-        .default(300)
+        .default(0)
         .describe(
-          'Partial transcripts while the user speaks (`conversation.item.input_audio_transcription.delta`): the turn is transcribed again each time it has grown by this much audio (one decode at a time); 0 turns them off.',
+          'Partial transcripts while the user speaks (`conversation.item.input_audio_transcription.delta`): the turn is transcribed again each time it has grown by this much audio (one decode at a time; 300 is the measured setting); 0 (the default) turns them off: a misheard early draft stays in the final transcript.',
         ),
       threads: z
         .number()

@@ -16,7 +16,7 @@ const deltasOf = (events: { type: string; delta?: unknown; item_id?: unknown }[]
 describe('partial transcripts', () => {
   it('arrive while the user speaks, and add up to the final transcript', async () => {
     const stt = new FakeStt(() => ({ text: " Allume la lumière du salon, s'il te plaît." }), growing);
-    const { h } = await semanticSession({ stt });
+    const { h } = await semanticSession({ stt, partialIntervalMs: 300 });
     await h.audio(3000, true, paced);
     const itemId = h.of('input_audio_buffer.speech_started')[0]!.item_id as string;
     const whileSpeaking = deltasOf(h.events, itemId);
@@ -46,7 +46,7 @@ describe('partial transcripts', () => {
       () => ({ text: ' Pause.' }),
       () => ({ text: ' Pause.' }),
     );
-    const { h } = await semanticSession({ stt });
+    const { h } = await semanticSession({ stt, partialIntervalMs: 300 });
     await h.audio(400, true, paced);
     await h.audio(800, false, paced);
     await h.waitFor('response.done');

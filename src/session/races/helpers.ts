@@ -7,9 +7,20 @@ import { SessionHarness } from '../../testing/session-harness.js';
 export const paced = { paceMs: 5 };
 
 /** A semantic_vad session (the default once an end-of-turn model is loaded). */
-export async function semanticSession(opts: { stt: FakeStt; llm?: FakeLlm; probability?: number }) {
+export async function semanticSession(opts: {
+  stt: FakeStt;
+  llm?: FakeLlm;
+  probability?: number;
+  /** Partial transcripts every this much audio (off by default). */
+  partialIntervalMs?: number;
+}) {
   const turn = new FakeTurn(() => ({ probability: opts.probability ?? 0.95 }));
-  const h = await SessionHarness.create({ stt: opts.stt, ...(opts.llm ? { llm: opts.llm } : {}), turn });
+  const h = await SessionHarness.create({
+    stt: opts.stt,
+    ...(opts.llm ? { llm: opts.llm } : {}),
+    turn,
+    ...(opts.partialIntervalMs ? { config: { turns: { partialIntervalMs: opts.partialIntervalMs } } } : {}),
+  });
   const td = (h.events[0]!.session as { audio: { input: { turn_detection: { type: string } } } }).audio.input
     .turn_detection;
   expect(td.type).toBe('semantic_vad');

@@ -10,7 +10,7 @@ describe('race: a partial transcription is still running when the user stops spe
       (call) =>
         slow ? { text: ' Ouvre tout', delayMs: 2000 } : call < 2 ? { text: ' Ferme les volets' } : {},
     );
-    const { h } = await semanticSession({ stt });
+    const { h } = await semanticSession({ stt, partialIntervalMs: 300 });
     await h.audio(1200, true, paced);
     slow = true;
     await h.audio(600, true, paced); // a slow partial starts
