@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   shutting_down: 'The server is shutting down and takes no new work.',
   store_unavailable: 'The conversation store cannot be opened.',
   store_failed: 'Reading or writing the conversation store failed.',
+  conversation_not_found: 'No conversation with this id belongs to the caller.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeWav } from '../src/audio/wav.js';
 import { loadConfig, type Config, type ConfigInput } from '../src/config.js';
-import { silentLogger } from '../src/log.js';
+import { silentLogger, type Logger } from '../src/log.js';
 import type { Runtime } from '../src/runtime/runtime.js';
 import { buildServer } from '../src/server.js';
+import { ANONYMOUS_OWNER } from '../src/http/auth.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { FakeLlm } from '../src/testing/fake-engines.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
@@ -32,11 +34,16 @@ interface Server {
   close(): Promise<void>;
 }
 
-async function start(overrides: ConfigInput = {}, runtime?: Runtime, dbPath?: string): Promise<Server> {
+async function start(
+  overrides: ConfigInput = {},
+  runtime?: Runtime,
+  dbPath?: string,
+  logger: Logger = silentLogger,
+): Promise<Server> {
   const config = loadConfig({ env: {}, overrides: { llm: { maxTokens: 64 }, ...overrides } });
   const rt = runtime ?? (await fakeRuntime());
   const store = new SqliteStore(dbPath ?? ':memory:');
-  const app = await buildServer({ config, logger: silentLogger, runtime: () => rt, store });
+  const app = await buildServer({ config, logger, runtime: () => rt, store });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   return {
@@ -144,7 +151,7 @@ describe('HTTP routes (scripted engines)', () => {
     const { session_id } = (await (await post(`${s.url}/chat`, { message: 'Note ceci' })).json()) as {
       session_id: string;
     };
-    const before = await s.store.history(session_id);
+    const before = await s.store.history(ANONYMOUS_OWNER, session_id);
     const form = new FormData();
     form.append('file', new Blob([Buffer.from('ID3\x03 not a wav, an mp3 header')]), 'a.mp3');
     const wavForm = new FormData();
@@ -162,6 +169,12 @@ describe('HTTP routes (scripted engines)', () => {
         () => post(`${s.url}/chat`, { message: 'a', session_id: '../x' }),
         400,
         ['invalid_request'],
+      ],
+      [
+        'a session id the client made up',
+        () => post(`${s.url}/chat`, { message: 'a', session_id: 'alice' }),
+        404,
+        ['conversation_not_found'],
       ],
       [
         'unknown voice',
@@ -223,7 +236,7 @@ describe('HTTP routes (scripted engines)', () => {
       text: string;
     };
     expect(after.text).toBe('Bien sûr.');
-    const history = await s.store.history(session_id);
+    const history = await s.store.history(ANONYMOUS_OWNER, session_id);
     expect(history.slice(0, before.length)).toEqual(before);
     expect(history.map((i) => i.text)).toEqual(['Note ceci', 'Bien sûr.', 'Encore', 'Bien sûr.']);
   });
@@ -313,6 +326,28 @@ describe('routes before the engines are ready', () => {
 });
 
 describe('conversations persist', () => {
+  it('session ids are not logged at info: they let a caller continue the conversation', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const logged = await start({}, undefined, undefined, logger);
+    try {
+      const { session_id } = (await (await post(`${logged.url}/chat`, { message: 'Bonjour' })).json()) as {
+        session_id: string;
+      };
+      const client = await RealtimeTestClient.connect(
+        `${logged.url.replace('http', 'ws')}/v1/realtime?session_id=${session_id}`,
+      );
+      await client.waitFor('session.created');
+      client.ws.close();
+      await new Promise((r) => client.ws.once('close', r));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(lines.some((l) => l.includes('session opened'))).toBe(true);
+      expect(lines.filter((l) => l.includes(session_id))).toEqual([]);
+    } finally {
+      await logged.close();
+    }
+  });
+
   it('a conversation created over HTTP continues after a restart, over HTTP and over the WebSocket', async () => {
     const db = join(tmp, 'restart.db');
     const a = await start({}, undefined, db);
@@ -346,7 +381,7 @@ describe('conversations persist', () => {
       expect(llm.calls.at(-1)!.map((m) => m.content)).toContain('Je m’appelle Léa.');
       client.ws.close();
       await new Promise((r) => client.ws.once('close', r));
-      const stored = await b.store.history(session_id);
+      const stored = await b.store.history(ANONYMOUS_OWNER, session_id);
       expect(stored.map((i) => `${i.role}:${i.text}`)).toEqual([
         'user:Je m’appelle Léa.',
         'assistant:Bien sûr.',
@@ -473,6 +508,60 @@ describe('auth and limits', () => {
     viaHeader.ws.close();
   });
 
+  it('conversation ownership: another token holder cannot read, continue or reopen a conversation', async () => {
+    const alice = { authorization: `Bearer ${await sign({ iss: 'voice-tests', sub: 'alice' })}` };
+    const bob = { authorization: `Bearer ${await sign({ iss: 'voice-tests', sub: 'bob' })}` };
+    const first = (await (await post(`${s.url}/chat`, { message: 'Mon code est 1234.' }, alice)).json()) as {
+      session_id: string;
+    };
+    expect(first.session_id).toMatch(/^sess_[0-9a-f]{32}$/);
+    const llm = s.runtime.engines.llm as FakeLlm;
+    const calls = llm.calls.length;
+    for (const path of ['/chat', '/her/chat']) {
+      const res = await post(
+        `${s.url}${path}`,
+        { message: 'Quel est son code ?', session_id: first.session_id },
+        bob,
+      );
+      expect(await errorOf(res), path).toMatchObject({ status: 404, code: 'conversation_not_found' });
+    }
+    expect(llm.calls.length).toBe(calls);
+    const ws = s.url.replace('http', 'ws');
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(`${ws}/v1/realtime?session_id=${first.session_id}`, { headers: bob });
+      socket.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.on('open', () => reject(new Error('bob reopened alice’s conversation')));
+      socket.on('error', () => undefined);
+    });
+    expect(status).toBe(404);
+    // Alice herself continues it, and nothing bob sent was saved in it.
+    const again = await post(
+      `${s.url}/chat`,
+      { message: 'Et ensuite ?', session_id: first.session_id },
+      alice,
+    );
+    expect(again.status).toBe(200);
+    expect((await s.store.history('sub:alice', first.session_id)).map((i) => i.text)).toEqual([
+      'Mon code est 1234.',
+      'Bien sûr.',
+      'Et ensuite ?',
+      'Bien sûr.',
+    ]);
+  });
+
+  it('a token without a subject is refused: it could own no conversation of its own', async () => {
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('voice-tests')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
+    const res = await post(`${s.url}/chat`, { message: 'Bonjour' }, { authorization: `Bearer ${token}` });
+    expect(await errorOf(res)).toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+
   it('the rate limit answers 429 with Retry-After', async () => {
     const limited = await start({ http: { requestsPerMinute: 3 } });
     try {
@@ -532,7 +621,7 @@ describe('graceful shutdown', () => {
       .filter((e) => e.startsWith('data: '))
       .map((e) => JSON.parse(e.slice(6)) as Record<string, unknown>);
     expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'shutting_down' } });
-    const stored = await s.store.history(sessionId);
+    const stored = await s.store.history(ANONYMOUS_OWNER, sessionId);
     expect(stored[0]?.text).toBe('Parle');
     expect(stored[1]?.text).toMatch(/^mot0 mot1 /);
     await s.store.close();
@@ -567,6 +656,7 @@ describe('auth configuration', () => {
         new SignJWT({})
           .setProtectedHeader({ alg: 'RS256' })
           .setAudience(aud)
+          .setSubject('tester')
           .setExpirationTime('5m')
           .sign(key);
       const get = async (t: string) =>

@@ -19,6 +19,11 @@ export async function run(argv: string[]): Promise<number> {
     { server: { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) } },
   );
   const store = new SqliteStore(ctx.config.store.path);
+  if (store.unowned > 0)
+    ctx.logger.warn(
+      { conversations: store.unowned },
+      'conversations saved before they had owners are kept in the store but no caller can open them',
+    );
   const readiness = new Readiness();
   let runtime: Runtime | undefined;
   const app = await buildServer({

@@ -10,7 +10,18 @@ export interface Principal {
   /** Rate limits and session quotas count per key. */
   key: string;
   subject: string | undefined;
+  /**
+   * Who owns the conversations this request creates, and may read or continue them: the token's
+   * subject; without a token (auth off, or an open path), everyone without one, so that the
+   * unguessable session id is what lets a caller continue a conversation.
+   */
+  owner: string;
 }
+
+/** The owner of conversations made without a token. */
+export const ANONYMOUS_OWNER = 'anonymous';
+
+const anonymous = (ip: string): Principal => ({ key: ip, subject: undefined, owner: ANONYMOUS_OWNER });
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -105,7 +116,7 @@ export async function registerAuth(
   if (!auth.enabled) {
     logger.warn('authentication is off: every client is trusted (set auth.enabled for production)');
     app.addHook('onRequest', (request, _reply, done) => {
-      request.principal = { key: request.ip, subject: undefined };
+      request.principal = anonymous(request.ip);
       done();
     });
     return;
@@ -117,7 +128,7 @@ export async function registerAuth(
     const token = tokenOf(request);
     if (!token) {
       if (open.has(path)) {
-        request.principal = { key: request.ip, subject: undefined };
+        request.principal = anonymous(request.ip);
         return;
       }
       throw new VoiceError(
@@ -126,7 +137,9 @@ export async function registerAuth(
       );
     }
     const payload = await verifier.verify(token);
-    const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
-    request.principal = { key: `token:${subject ?? token.slice(-16)}`, subject };
+    // Conversations belong to the subject: a token without one would own nothing of its own.
+    if (typeof payload.sub !== 'string' || payload.sub === '')
+      throw new VoiceError('unauthorized', 'the bearer token has no "sub" (subject) claim');
+    request.principal = { key: `token:${payload.sub}`, subject: payload.sub, owner: `sub:${payload.sub}` };
   });
 }

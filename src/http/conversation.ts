@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../engines/llm/types.js';
 import type { ConversationStore } from '../store/types.js';
 import { newId } from '../protocol/server-events.js';
+import { newSessionId } from '../store/session-id.js';
 
 /**
  * One HTTP exchange in a stored conversation: the history the LLM sees, and the saving of the
@@ -9,23 +10,39 @@ import { newId } from '../protocol/server-events.js';
 export class HttpConversation {
   private constructor(
     private readonly store: ConversationStore,
+    private readonly owner: string,
     readonly sessionId: string,
     readonly history: ChatMessage[],
   ) {}
 
-  /** Opens the conversation `sessionId` (a new one when absent) with its last `historyItems`. */
-  static async open(store: ConversationStore, sessionId: string | undefined, historyItems: number) {
-    const id = sessionId ?? newId('sess');
-    const items = sessionId && historyItems > 0 ? await store.history(id, historyItems) : [];
+  /**
+   * Opens `owner`'s conversation `sessionId` with its last `historyItems`, or a new one when no
+   * id is given; an id the owner does not have (someone else's, or one the client made up) is
+   * `conversation_not_found`, whatever `historyItems` is.
+   */
+  static async open(
+    store: ConversationStore,
+    owner: string,
+    sessionId: string | undefined,
+    historyItems: number,
+  ): Promise<HttpConversation> {
+    if (sessionId === undefined) return new HttpConversation(store, owner, newSessionId(), []);
+    const items = await store.history(owner, sessionId, historyItems);
     return new HttpConversation(
       store,
-      id,
+      owner,
+      sessionId,
       items.map((i) => ({ role: i.role, content: i.text })),
     );
   }
 
   async save(role: 'user' | 'assistant', text: string): Promise<void> {
     if (text.trim() === '') return;
-    await this.store.put(this.sessionId, { id: newId('item'), role, text, createdAt: Date.now() });
+    await this.store.put(this.owner, this.sessionId, {
+      id: newId('item'),
+      role,
+      text,
+      createdAt: Date.now(),
+    });
   }
 }

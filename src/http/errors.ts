@@ -16,6 +16,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   not_found: 404,
   model_unknown: 404,
   item_not_found: 404,
+  conversation_not_found: 404,
   body_too_large: 413,
   audio_too_long: 413,
   frame_too_large: 413,

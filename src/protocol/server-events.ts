@@ -21,7 +21,7 @@ export function eventName(type: string, dialect: Dialect): string {
 }
 
 /** Ids in OpenAI's style: a prefix and 20 random characters. */
-export function newId(prefix: 'event' | 'item' | 'resp' | 'sess'): string {
+export function newId(prefix: 'event' | 'item' | 'resp'): string {
   return `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
 }
 

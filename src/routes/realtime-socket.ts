@@ -2,7 +2,8 @@ import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { TurnMetrics } from '../metrics/registry.js';
-import { newId, serverEvent, type Dialect } from '../protocol/server-events.js';
+import { serverEvent, type Dialect } from '../protocol/server-events.js';
+import { newSessionId, sessionTag } from '../store/session-id.js';
 import type { ConversationStore, StoredItem } from '../store/types.js';
 import { ConversationSync } from '../session/persistence.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -55,6 +56,8 @@ export function attachSession(
     dialect: Dialect;
     /** Who the session acts for: sessions are counted per key. */
     principalKey: string;
+    /** Who owns the conversation (`Principal.owner`). */
+    owner: string;
     sessionId?: string | undefined;
     /** The stored conversation the session continues (empty for a new one). */
     history?: StoredItem[] | undefined;
@@ -79,12 +82,20 @@ export function attachSession(
       'session_limit_reached',
       `this token (or address) already has ${registry.maxPerKey} open sessions`,
     );
-  const sessionId = options.sessionId ?? newId('sess');
-  const log = options.logger.child({ session: sessionId });
+  const sessionId = options.sessionId ?? newSessionId();
+  const log = options.logger.child({ session: sessionTag(sessionId) });
   const session = new RealtimeSession({
     id: sessionId,
     ...(options.store
-      ? { persistence: new ConversationSync(options.store, sessionId, options.history ?? [], log) }
+      ? {
+          persistence: new ConversationSync(
+            options.store,
+            options.owner,
+            sessionId,
+            options.history ?? [],
+            log,
+          ),
+        }
       : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     engines: runtime.engines,

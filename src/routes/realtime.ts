@@ -24,7 +24,10 @@ export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: 
         websocket: true,
         preHandler: async (request) => {
           const { session_id } = parseBody(query, request.query ?? {});
-          const items = session_id ? await ctx.store.history(session_id, ctx.config.store.historyItems) : [];
+          const { owner } = request.principal;
+          const items = session_id
+            ? await ctx.store.history(owner, session_id, ctx.config.store.historyItems)
+            : [];
           history.set(request, { ...(session_id ? { sessionId: session_id } : {}), items });
         },
       },
@@ -37,6 +40,7 @@ export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: 
           logger,
           dialect: /realtime=v1/.test(String(request.headers['openai-beta'] ?? '')) ? 'beta' : 'ga',
           principalKey: request.principal.key,
+          owner: request.principal.owner,
           sessionId: stored?.sessionId,
           history: stored?.items,
           store: ctx.store,

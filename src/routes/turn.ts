@@ -4,6 +4,7 @@ import { isAbortError, VoiceError } from '../errors.js';
 import { HttpConversation } from '../http/conversation.js';
 import { TurnTimeline } from '../pipeline/timing.js';
 import { newId } from '../protocol/server-events.js';
+import { sessionTag } from '../store/session-id.js';
 import type { RouteContext } from './context.js';
 
 /** One HTTP chat turn: its stored conversation, prompt, timeline, logger and abort signal. */
@@ -34,7 +35,12 @@ export async function startTurn(
   timeline.mark('response_created');
   const job = ctx.drain.begin();
   try {
-    const conversation = await HttpConversation.open(ctx.store, sessionId, ctx.config.store.historyItems);
+    const conversation = await HttpConversation.open(
+      ctx.store,
+      request.principal.owner,
+      sessionId,
+      ctx.config.store.historyItems,
+    );
     await conversation.save('user', message);
     const controller = new AbortController();
     const onClose = () => {
@@ -44,7 +50,7 @@ export async function startTurn(
     const onShutdown = () => controller.abort(job.signal.reason);
     job.signal.addEventListener('abort', onShutdown, { once: true });
     const id = newId('resp');
-    const log = request.log.child({ turn: id, session: conversation.sessionId });
+    const log = request.log.child({ turn: id, session: sessionTag(conversation.sessionId) });
     return {
       id,
       sessionId: conversation.sessionId,

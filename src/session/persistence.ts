@@ -14,6 +14,7 @@ export class ConversationSync {
 
   constructor(
     private readonly store: ConversationStore,
+    private readonly owner: string,
     readonly sessionId: string,
     /** Items of an earlier HTTP or real-time conversation this session continues. */
     readonly loaded: StoredItem[],
@@ -32,13 +33,18 @@ export class ConversationSync {
       const createdAt = this.createdAt.get(item.id) ?? Date.now();
       this.createdAt.set(item.id, createdAt);
       this.write(() =>
-        this.store.put(this.sessionId, { id: item.id, role: item.role, text: item.text, createdAt }),
+        this.store.put(this.owner, this.sessionId, {
+          id: item.id,
+          role: item.role,
+          text: item.text,
+          createdAt,
+        }),
       );
     }
     for (const id of [...this.saved.keys()])
       if (!present.has(id)) {
         this.saved.delete(id);
-        this.write(() => this.store.delete(this.sessionId, id));
+        this.write(() => this.store.delete(this.owner, this.sessionId, id));
       }
   }
 

@@ -11,7 +11,6 @@ import { WireDecoder, wireRate } from '../protocol/audio-format.js';
 import { ClientEventError, parseClientEvent, type ClientEvent } from '../protocol/client-events.js';
 import {
   eventName,
-  newId,
   serverEvent,
   type Dialect,
   type ServerEvent,
@@ -26,6 +25,7 @@ import {
 } from '../protocol/session-settings.js';
 import { renderItem, Conversation, type ConversationItem } from './conversation.js';
 import type { ConversationSync } from './persistence.js';
+import { newSessionId, sessionTag } from '../store/session-id.js';
 import { TurnInput } from '../turns/turn-input.js';
 import type { TurnEnded, TurnListener, TurnStarted } from '../turns/types.js';
 import { MessageRateLimiter } from './rate-limiter.js';
@@ -84,10 +84,10 @@ export class RealtimeSession {
   readonly log: Logger;
 
   constructor(private readonly deps: SessionDeps) {
-    this.id = deps.id ?? newId('sess');
+    this.id = deps.id ?? newSessionId();
     for (const item of deps.persistence?.loaded ?? [])
       this.conversation.add(item.role, 'text', item.text, { id: item.id });
-    this.log = deps.logger.child({ session: this.id });
+    this.log = deps.logger.child({ session: sessionTag(this.id) });
     this.settings = defaultSettings(deps.config, deps.engines.defaultVoice, deps.engines.turn !== undefined);
     this.rate = new MessageRateLimiter(deps.config.realtime.maxMessagesPerSec);
     this.resetInput();

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VoiceError } from '../errors.js';
+import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite.js';
+
+const A = 'sub:alice';
+const B = 'sub:bob';
+const notFound: unknown = expect.objectContaining({ code: 'conversation_not_found' });
 
 const dirs: string[] = [];
 const tempDb = () => {
@@ -25,22 +30,21 @@ const item = (id: string, role: 'user' | 'assistant', text: string, createdAt = 
 describe('SqliteStore', () => {
   it('keeps each conversation in order, apart from the others', async () => {
     const store = new SqliteStore(':memory:');
-    await store.put('a', item('1', 'user', 'Bonjour'));
-    await store.put('b', item('1', 'user', 'Hello'));
-    await store.put('a', item('2', 'assistant', 'Bonjour !'));
-    expect((await store.history('a')).map((i) => i.text)).toEqual(['Bonjour', 'Bonjour !']);
-    expect((await store.history('b')).map((i) => i.text)).toEqual(['Hello']);
-    expect(await store.history('unknown')).toEqual([]);
+    await store.put(A, 'a', item('1', 'user', 'Bonjour'));
+    await store.put(A, 'b', item('1', 'user', 'Hello'));
+    await store.put(A, 'a', item('2', 'assistant', 'Bonjour !'));
+    expect((await store.history(A, 'a')).map((i) => i.text)).toEqual(['Bonjour', 'Bonjour !']);
+    expect((await store.history(A, 'b')).map((i) => i.text)).toEqual(['Hello']);
     await store.close();
   });
 
   it('a second put of an item changes its text and keeps its place', async () => {
     const store = new SqliteStore(':memory:');
-    await store.put('s', item('u1', 'user', ''));
-    await store.put('s', item('a1', 'assistant', 'Il est midi à Paris. Bonne journée.'));
-    await store.put('s', item('u1', 'user', 'Quelle heure est-il ?'));
-    await store.put('s', item('a1', 'assistant', 'Il est midi à Paris.'));
-    expect(await store.history('s')).toEqual([
+    await store.put(A, 's', item('u1', 'user', ''));
+    await store.put(A, 's', item('a1', 'assistant', 'Il est midi à Paris. Bonne journée.'));
+    await store.put(A, 's', item('u1', 'user', 'Quelle heure est-il ?'));
+    await store.put(A, 's', item('a1', 'assistant', 'Il est midi à Paris.'));
+    expect(await store.history(A, 's')).toEqual([
       item('u1', 'user', 'Quelle heure est-il ?'),
       item('a1', 'assistant', 'Il est midi à Paris.'),
     ]);
@@ -49,27 +53,27 @@ describe('SqliteStore', () => {
 
   it('history with a limit gives the last items, oldest first; delete removes one', async () => {
     const store = new SqliteStore(':memory:');
-    for (let i = 0; i < 5; i++) await store.put('s', item(`i${i}`, i % 2 ? 'assistant' : 'user', `t${i}`));
-    expect((await store.history('s', 2)).map((i) => i.id)).toEqual(['i3', 'i4']);
-    await store.delete('s', 'i3');
-    expect((await store.history('s', 2)).map((i) => i.id)).toEqual(['i2', 'i4']);
+    for (let i = 0; i < 5; i++) await store.put(A, 's', item(`i${i}`, i % 2 ? 'assistant' : 'user', `t${i}`));
+    expect((await store.history(A, 's', 2)).map((i) => i.id)).toEqual(['i3', 'i4']);
+    await store.delete(A, 's', 'i3');
+    expect((await store.history(A, 's', 2)).map((i) => i.id)).toEqual(['i2', 'i4']);
     await store.close();
   });
 
   it('what was saved is there after the store is closed and opened again', async () => {
     const path = tempDb();
     const first = new SqliteStore(path);
-    await first.put('s', item('1', 'user', 'Allume la lumière', 42));
+    await first.put(A, 's', item('1', 'user', 'Allume la lumière', 42));
     await first.close();
     const second = new SqliteStore(path);
-    expect(await second.history('s')).toEqual([item('1', 'user', 'Allume la lumière', 42)]);
+    expect(await second.history(A, 's')).toEqual([item('1', 'user', 'Allume la lumière', 42)]);
     await second.close();
   });
 
   it('after close, calls fail with store_failed', async () => {
     const store = new SqliteStore(':memory:');
     await store.close();
-    const error = await store.history('s').catch((e: unknown) => e);
+    const error = await store.history(A, 's').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VoiceError);
     expect((error as VoiceError).code).toBe('store_failed');
   });
@@ -82,5 +86,37 @@ describe('SqliteStore', () => {
       expect(() => new SqliteStore(path), path).toThrow(
         expect.objectContaining({ code: 'store_unavailable' }),
       );
+  });
+
+  it('conversation ownership: another owner, and an id no one created, get conversation_not_found alike', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.put(A, 's', item('1', 'user', 'Mon code est 1234'));
+    await expect(store.history(B, 's')).rejects.toEqual(notFound);
+    await expect(store.put(B, 's', item('2', 'user', 'Et moi ?'))).rejects.toEqual(notFound);
+    await expect(store.delete(B, 's', '1')).rejects.toEqual(notFound);
+    await expect(store.history(A, 'alice')).rejects.toEqual(notFound);
+    await expect(store.history(A, 's', 0)).resolves.toEqual([]);
+    expect((await store.history(A, 's')).map((i) => i.text)).toEqual(['Mon code est 1234']);
+    await store.close();
+  });
+
+  it('a file written before owners existed keeps its items, reachable by no one', async () => {
+    const path = tempDb();
+    new SqliteStore(path.replace('conversations.db', 'x.db')); // creates the folder
+    const old = new Database(path);
+    old.exec(`CREATE TABLE items (seq INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL,
+      item_id TEXT NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL,
+      UNIQUE (session_id, item_id));
+      INSERT INTO items (session_id, item_id, role, text, created_at) VALUES ('alice', '1', 'user', 'Bonjour', 5);`);
+    old.close();
+    const store = new SqliteStore(path);
+    expect(store.unowned).toBe(1);
+    for (const owner of [A, 'anonymous', ''])
+      await expect(store.history(owner, 'alice'), owner).rejects.toEqual(notFound);
+    await expect(store.put('anonymous', 'alice', item('2', 'user', 'x'))).rejects.toEqual(notFound);
+    await store.close();
+    const again = new SqliteStore(path);
+    expect(again.unowned).toBe(0);
+    await again.close();
   });
 });

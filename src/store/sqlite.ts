@@ -4,7 +4,13 @@ import Database from 'better-sqlite3';
 import { VoiceError } from '../errors.js';
 import type { ConversationStore, StoredItem } from './types.js';
 
+/** The schema of `PRAGMA user_version` 1: conversations with an owner, and their items. */
 const SCHEMA = `
+CREATE TABLE IF NOT EXISTS conversations (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS items (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   session_id TEXT NOT NULL,
@@ -16,6 +22,9 @@ CREATE TABLE IF NOT EXISTS items (
 );
 CREATE INDEX IF NOT EXISTS items_by_session ON items (session_id, seq);
 `;
+const VERSION = 1;
+/** The owner of conversations saved before owners existed: no caller has it. */
+export const NO_OWNER = '';
 
 interface Row {
   item_id: string;
@@ -24,6 +33,9 @@ interface Row {
   created_at: number;
 }
 
+const notFound = () =>
+  new VoiceError('conversation_not_found', 'no conversation with this session_id belongs to this caller');
+
 /**
  * The embedded store: one SQLite file (better-sqlite3, WAL journal). Each write is its own
  * transaction, so what was saved survives a crash of the process; `:memory:` keeps nothing.
@@ -31,6 +43,8 @@ interface Row {
 export class SqliteStore implements ConversationStore {
   private readonly db: Database.Database;
   private readonly statements;
+  /** Conversations of a store written before owners existed, kept but reachable by no one. */
+  readonly unowned: number;
 
   constructor(readonly path: string) {
     try {
@@ -39,7 +53,7 @@ export class SqliteStore implements ConversationStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
-      this.db.exec(SCHEMA);
+      this.unowned = this.migrate();
     } catch (err) {
       throw new VoiceError(
         'store_unavailable',
@@ -50,6 +64,10 @@ export class SqliteStore implements ConversationStore {
       );
     }
     this.statements = {
+      owner: this.db.prepare<[string], { owner: string }>('SELECT owner FROM conversations WHERE id = ?'),
+      create: this.db.prepare<[string, string, number]>(
+        'INSERT INTO conversations (id, owner, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      ),
       all: this.db.prepare<[string], Row>(
         'SELECT item_id, role, text, created_at FROM items WHERE session_id = ? ORDER BY seq',
       ),
@@ -64,22 +82,22 @@ export class SqliteStore implements ConversationStore {
     };
   }
 
-  history(sessionId: string, limit?: number): Promise<StoredItem[]> {
+  history(owner: string, sessionId: string, limit?: number): Promise<StoredItem[]> {
     return this.run(() => {
+      this.checkOwner(owner, sessionId);
       const rows =
         limit === undefined ? this.statements.all.all(sessionId) : this.statements.last.all(sessionId, limit);
       return rows.map((r) => ({ id: r.item_id, role: r.role, text: r.text, createdAt: r.created_at }));
     });
   }
 
-  put(sessionId: string, item: StoredItem): Promise<void> {
-    return this.run(() => {
-      this.statements.put.run(sessionId, item.id, item.role, item.text, item.createdAt);
-    });
+  put(owner: string, sessionId: string, item: StoredItem): Promise<void> {
+    return this.run(() => this.putItem(owner, sessionId, item));
   }
 
-  delete(sessionId: string, itemId: string): Promise<void> {
+  delete(owner: string, sessionId: string, itemId: string): Promise<void> {
     return this.run(() => {
+      this.checkOwner(owner, sessionId);
       this.statements.delete.run(sessionId, itemId);
     });
   }
@@ -90,6 +108,37 @@ export class SqliteStore implements ConversationStore {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     });
+  }
+
+  private readonly putItem = (owner: string, sessionId: string, item: StoredItem) =>
+    this.db.transaction(() => {
+      this.statements.create.run(sessionId, owner, item.createdAt);
+      this.checkOwner(owner, sessionId);
+      this.statements.put.run(sessionId, item.id, item.role, item.text, item.createdAt);
+    })();
+
+  private checkOwner(owner: string, sessionId: string) {
+    const row = this.statements.owner.get(sessionId);
+    if (!row || row.owner === NO_OWNER || row.owner !== owner) throw notFound();
+  }
+
+  /** Brings an older file to this schema; returns how many conversations it found without owner. */
+  private migrate(): number {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > VERSION)
+      throw new Error(`the file has schema version ${version}; this server reads up to ${VERSION}`);
+    if (version === VERSION) return 0;
+    return this.db.transaction(() => {
+      this.db.exec(SCHEMA);
+      const legacy = this.db
+        .prepare(
+          `INSERT OR IGNORE INTO conversations (id, owner, created_at)
+           SELECT session_id, ?, MIN(created_at) FROM items GROUP BY session_id`,
+        )
+        .run(NO_OWNER).changes;
+      this.db.pragma(`user_version = ${VERSION}`);
+      return legacy;
+    })();
   }
 
   private run<T>(work: () => T): Promise<T> {

@@ -10,14 +10,19 @@ export interface StoredItem {
 
 /**
  * Conversation history by session id, shared by HTTP and WebSocket sessions and kept across
- * restarts. Asynchronous so that a server database can replace the embedded one.
+ * restarts. Every conversation has an owner (see `Principal.owner`): a caller who does not own it
+ * gets `conversation_not_found`, exactly as for an id that does not exist, so ids cannot be probed.
+ * Asynchronous so that a server database can replace the embedded one.
  */
 export interface ConversationStore {
-  /** The conversation's items, oldest first (the last `limit` when given); [] when unknown. */
-  history(sessionId: string, limit?: number): Promise<StoredItem[]>;
-  /** Saves an item, or the new text of an item saved before (a transcript, a truncation). */
-  put(sessionId: string, item: StoredItem): Promise<void>;
-  delete(sessionId: string, itemId: string): Promise<void>;
+  /** The owner's conversation, oldest first (the last `limit` items when given). */
+  history(owner: string, sessionId: string, limit?: number): Promise<StoredItem[]>;
+  /**
+   * Saves an item, or the new text of an item saved before (a transcript, a truncation). The
+   * first save creates the conversation, owned by `owner`.
+   */
+  put(owner: string, sessionId: string, item: StoredItem): Promise<void>;
+  delete(owner: string, sessionId: string, itemId: string): Promise<void>;
   /** Writes everything out and releases the database; later calls fail. */
   close(): Promise<void>;
 }
