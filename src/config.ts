@@ -104,6 +104,18 @@ export const configSchema = z.strictObject({
       publicKeyFile: z.string().default('').describe('RS256: PEM file of the public key (SPKI).'),
       issuer: z.string().default('').describe('Required `iss` claim (empty = not checked).'),
       audience: z.string().default('').describe('Required `aud` claim (empty = not checked).'),
+      requireExp: z
+        .boolean()
+        .default(true)
+        .describe('Refuse tokens without an `exp` claim (a token that never expires cannot be revoked).'),
+      maxTokenAgeSec: z
+        .number()
+        .int()
+        .min(0)
+        .default(0)
+        .describe(
+          'Refuse tokens issued (`iat`) longer ago than this, and tokens without `iat` (0 = not checked).',
+        ),
       openPaths: z
         .array(z.string().regex(/^\//))
         .default([])

@@ -397,10 +397,11 @@ describe('conversations persist', () => {
 });
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
-const sign = (claims: { exp?: number; sub?: string; iss?: string }, secret = SECRET) => {
+const sign = (claims: { exp?: number | null; sub?: string; iss?: string; iat?: number }, secret = SECRET) => {
   const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub ?? 'tester');
   if (claims.iss) jwt.setIssuer(claims.iss);
-  jwt.setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600);
+  if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+  if (claims.exp !== null) jwt.setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600);
   return jwt.sign(new TextEncoder().encode(secret));
 };
 
@@ -550,6 +551,46 @@ describe('auth and limits', () => {
       'Et ensuite ?',
       'Bien sûr.',
     ]);
+  });
+
+  it('a token without exp is refused (auth.requireExp), and one older than auth.maxTokenAgeSec', async () => {
+    const forever = await sign({ iss: 'voice-tests', exp: null });
+    const res = await post(`${s.url}/chat`, { message: 'Bonjour' }, { authorization: `Bearer ${forever}` });
+    expect(await errorOf(res)).toMatchObject({ status: 401, code: 'unauthorized' });
+    const aged = await start({ auth: { enabled: true, secret: SECRET, maxTokenAgeSec: 3600 } });
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const get = async (t: string) =>
+        (await fetch(`${aged.url}/health`, { headers: { authorization: `Bearer ${t}` } })).status;
+      expect(await get(await sign({ iat: now - 60 }))).toBe(200);
+      expect(await get(await sign({ iat: now - 7200, exp: now + 600 }))).toBe(401);
+      expect(await get(await sign({}))).toBe(401); // no iat: its age is unknown
+    } finally {
+      await aged.close();
+    }
+  });
+
+  it('a WebSocket is closed with token_expired when its token expires', async () => {
+    const token = await sign({ iss: 'voice-tests', sub: 'carol', exp: Math.floor(Date.now() / 1000) + 2 });
+    const client = await RealtimeTestClient.connect(
+      `${s.url.replace('http', 'ws')}/v1/realtime?token=${token}`,
+    );
+    await client.waitFor('session.created');
+    const error = await client.waitFor('error', { timeoutMs: 5000 });
+    expect((error.error as { code: string }).code).toBe('token_expired');
+    await client.waitForClose();
+    expect(client.closed).toMatchObject({ code: 1008, reason: 'token_expired' });
+  });
+
+  it('the bearer subprotocol is never echoed back', async () => {
+    const token = await sign({ iss: 'voice-tests', sub: 'dave' });
+    const answered = await new Promise<string | undefined>((resolve) => {
+      const socket = new WebSocket(`${s.url.replace('http', 'ws')}/v1/realtime`, [`bearer.${token}`]);
+      socket.on('upgrade', (res) => resolve(res.headers['sec-websocket-protocol']));
+      socket.on('open', () => socket.close());
+      socket.on('error', () => undefined);
+    });
+    expect(answered).toBeUndefined();
   });
 
   it('a token without a subject is refused: it could own no conversation of its own', async () => {

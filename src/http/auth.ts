@@ -16,6 +16,8 @@ export interface Principal {
    * unguessable session id is what lets a caller continue a conversation.
    */
   owner: string;
+  /** When the token stops being valid (epoch ms): open WebSockets are closed then. */
+  expiresAt?: number;
 }
 
 /** The owner of conversations made without a token. */
@@ -51,13 +53,12 @@ export function tokenOf(request: Pick<FastifyRequest, 'headers' | 'query'>): str
 
 /**
  * The subprotocol the server answers a WebSocket with: `realtime` when offered (OpenAI's clients),
- * else the first entry that is not a token, else the token entry itself (a browser fails the
- * connection unless the server picks one of the protocols it offered).
+ * else the first entry that is not a token. A token is never echoed (it would travel back in a
+ * header that proxies log), so a browser client must offer a protocol beside it, as OpenAI's do.
  */
 export function selectProtocol(protocols: Set<string>): string | false {
   if (protocols.has('realtime')) return 'realtime';
-  const all = [...protocols];
-  return all.find((p) => !PROTOCOL_PREFIXES.some((prefix) => p.startsWith(prefix))) ?? all[0] ?? false;
+  return [...protocols].find((p) => !PROTOCOL_PREFIXES.some((prefix) => p.startsWith(prefix))) ?? false;
 }
 
 /** Verifies HS256 or RS256 JWTs with the key, issuer and audience of the config. */
@@ -93,6 +94,8 @@ export class TokenVerifier {
         algorithms: [this.auth.algorithm],
         ...(this.auth.issuer ? { issuer: this.auth.issuer } : {}),
         ...(this.auth.audience ? { audience: this.auth.audience } : {}),
+        ...(this.auth.requireExp ? { requiredClaims: ['exp'] } : {}),
+        ...(this.auth.maxTokenAgeSec > 0 ? { maxTokenAge: this.auth.maxTokenAgeSec } : {}),
       });
       return payload;
     } catch (err) {
@@ -140,6 +143,11 @@ export async function registerAuth(
     // Conversations belong to the subject: a token without one would own nothing of its own.
     if (typeof payload.sub !== 'string' || payload.sub === '')
       throw new VoiceError('unauthorized', 'the bearer token has no "sub" (subject) claim');
-    request.principal = { key: `token:${payload.sub}`, subject: payload.sub, owner: `sub:${payload.sub}` };
+    request.principal = {
+      key: `token:${payload.sub}`,
+      subject: payload.sub,
+      owner: `sub:${payload.sub}`,
+      ...(payload.exp !== undefined ? { expiresAt: payload.exp * 1000 } : {}),
+    };
   });
 }

@@ -11,6 +11,10 @@ import { RealtimeSession } from '../session/session.js';
 
 /** Close codes: 1000 normal or idle, 1001 server shutting down, 1013 try again later (full or not ready). */
 export const CLOSE_TRY_AGAIN = 1013;
+/** Close code when the client's token expired. */
+export const CLOSE_POLICY_VIOLATION = 1008;
+/** setTimeout fires at once past 2^31 - 1 ms (24.8 days): longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Open sessions, in all and per principal (token or client address). */
 export class SessionRegistry {
@@ -58,6 +62,8 @@ export function attachSession(
     principalKey: string;
     /** Who owns the conversation (`Principal.owner`). */
     owner: string;
+    /** When the token expires (epoch ms): the session is closed then. */
+    expiresAt?: number | undefined;
     sessionId?: string | undefined;
     /** The stored conversation the session continues (empty for a new one). */
     history?: StoredItem[] | undefined;
@@ -128,12 +134,27 @@ export function attachSession(
     socket.ping();
   }, config.realtime.pingIntervalMs);
   socket.on('pong', () => (missedPongs = 0));
+  let expiry: NodeJS.Timeout | undefined;
+  const { expiresAt } = options;
+  const untilExpiry = () => {
+    const ms = expiresAt! - Date.now();
+    if (ms > 0) expiry = setTimeout(untilExpiry, Math.min(ms, MAX_TIMER_MS));
+    else
+      session.closeWithError(
+        'token_expired',
+        'the bearer token has expired; connect again with a new one',
+        CLOSE_POLICY_VIOLATION,
+        'token_expired',
+      );
+  };
+  if (expiresAt !== undefined) untilExpiry();
   socket.on('message', (data, isBinary) => {
     const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     void session.receive(isBinary ? buf : buf.toString('utf8'), isBinary);
   });
   socket.on('close', (code) => {
     clearInterval(ping);
+    clearTimeout(expiry);
     session.close();
     registry.delete(session, principalKey);
     session.log.info({ code, sessions: registry.sessions.size }, 'session closed');

@@ -41,6 +41,7 @@ export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: 
           dialect: /realtime=v1/.test(String(request.headers['openai-beta'] ?? '')) ? 'beta' : 'ga',
           principalKey: request.principal.key,
           owner: request.principal.owner,
+          expiresAt: request.principal.expiresAt,
           sessionId: stored?.sessionId,
           history: stored?.items,
           store: ctx.store,

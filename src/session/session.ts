@@ -137,6 +137,13 @@ export class RealtimeSession {
     });
   }
 
+  /** The server ends the session for a reason the client must know: an `error` event, then `closeCode`. */
+  closeWithError(code: ErrorCode, message: string, closeCode: number, reason: string): void {
+    if (this.closed) return;
+    this.error(code, message);
+    this.end(closeCode, reason);
+  }
+
   /** The server closes the session (shutdown): the client gets `code`. */
   end(code: number, reason: string): void {
     this.deps.transport.close(code, reason);
@@ -534,11 +541,16 @@ export class RealtimeSession {
     clearTimeout(this.idleTimer);
     if (this.closed) return;
     const ms = this.deps.config.realtime.idleTimeoutMs;
-    this.idleTimer = setTimeout(() => {
-      this.error('idle_timeout', `nothing received for ${ms} ms; closing the session`);
-      this.deps.transport.close(1000, 'idle timeout');
-      this.close();
-    }, ms);
+    this.idleTimer = setTimeout(
+      () =>
+        this.closeWithError(
+          'idle_timeout',
+          `nothing received for ${ms} ms; closing the session`,
+          1000,
+          'idle timeout',
+        ),
+      ms,
+    );
     this.idleTimer.unref();
   }
 }
