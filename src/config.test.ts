@@ -12,6 +12,7 @@ describe('config', () => {
       port: 8080,
       tlsCert: '',
       tlsKey: '',
+      allowedOrigins: [],
       shutdownDeadlineMs: 10_000,
     });
     expect(config.stt.language).toBe('fr');

@@ -31,6 +31,12 @@ export const configSchema = z.strictObject({
         .default('')
         .describe('PEM certificate file: serve HTTPS and WSS when set with `server.tlsKey`.'),
       tlsKey: z.string().default('').describe('PEM private key file of `server.tlsCert`.'),
+      allowedOrigins: z
+        .array(z.union([z.literal('*'), z.url()]))
+        .default([])
+        .describe(
+          'Web origins (`https://app.example`) whose pages may open the WebSocket, besides the same origin and clients that send no Origin (`*` = any page; JSON array or comma-separated list).',
+        ),
       host: z
         .string()
         .min(1)

@@ -616,6 +616,47 @@ describe('auth and limits', () => {
   });
 });
 
+describe('WebSocket origin', () => {
+  /** The HTTP status of the upgrade (101 when accepted) and the error code of a refusal. */
+  const upgrade = (url: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; code?: string }>((resolve) => {
+      const socket = new WebSocket(url, { headers });
+      socket.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            code: (JSON.parse(body) as { error: { code: string } }).error.code,
+          });
+          socket.terminate();
+        });
+      });
+      socket.on('open', () => {
+        resolve({ status: 101 });
+        socket.close();
+      });
+      socket.on('error', () => undefined);
+    });
+
+  it('a page of another origin cannot open the WebSocket; the same origin, allowed origins and non-browsers can', async () => {
+    const s = await start({ server: { allowedOrigins: ['https://app.example'] } });
+    try {
+      const ws = `${s.url.replace('http', 'ws')}/v1/realtime`;
+      expect(await upgrade(ws, { origin: 'http://evil.example' })).toEqual({
+        status: 403,
+        code: 'origin_not_allowed',
+      });
+      expect(await upgrade(ws, { origin: 'null' })).toMatchObject({ status: 403 });
+      expect(await upgrade(ws, { origin: s.url })).toEqual({ status: 101 });
+      expect(await upgrade(ws, { origin: 'https://app.example' })).toEqual({ status: 101 });
+      expect(await upgrade(ws, {})).toEqual({ status: 101 });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   it('lets a streamed answer finish, refuses new work, closes sessions with 1001', async () => {
     const runtime = await fakeRuntime({

@@ -12,6 +12,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   empty_text: 400,
   unauthorized: 401,
   token_expired: 401,
+  origin_not_allowed: 403,
   file_not_found: 404,
   not_found: 404,
   model_unknown: 404,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { checkOrigin } from '../http/origin.js';
 import { parseBody, sessionIdSchema } from '../http/validate.js';
 import type { Logger } from '../log.js';
 import { attachSession } from './realtime-socket.js';
@@ -23,6 +24,7 @@ export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: 
       {
         websocket: true,
         preHandler: async (request) => {
+          checkOrigin(request, ctx.config.server.allowedOrigins);
           const { session_id } = parseBody(query, request.query ?? {});
           const { owner } = request.principal;
           const items = session_id
