@@ -1,9 +1,13 @@
 import { buildServer } from '../server.js';
+import { installProcessGuards } from '../runtime/process-guards.js';
 import { Readiness } from '../runtime/readiness.js';
 import { loadRuntime, type Runtime } from '../runtime/runtime.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { createContext, number, parse } from './context.js';
 import { USAGE } from './usage.js';
+
+/** After the shutdown deadline, how long engines and the store get to close before a forced exit. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 export const usage = USAGE.serve;
 
@@ -43,23 +47,33 @@ export async function run(argv: string[]): Promise<number> {
     (err: Error) =>
       ctx.logger.error({ err: err.message }, 'engines failed to load: the server stays not ready'),
   );
-  const stop = (signal: string) => {
+  let stopping = false;
+  const stop = (signal: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
     ctx.logger.info({ signal }, 'shutting down');
+    // An engine or a store that never lets go must not keep the process up for ever.
+    setTimeout(() => {
+      ctx.logger.error({ afterMs: forceExitMs }, 'shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, forceExitMs).unref();
     app
       .shutdown()
       .then(() => loading)
       .then(() => runtime?.close())
       .then(() => store.close())
       .then(
-        () => process.exit(0),
+        () => process.exit(code),
         (err: Error) => {
           ctx.logger.error({ err: err.message }, 'shutdown failed');
           process.exit(1);
         },
       );
   };
+  const forceExitMs = ctx.config.server.shutdownDeadlineMs + SHUTDOWN_GRACE_MS;
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  installProcessGuards(ctx.logger, () => stop('uncaughtException', 1));
   await new Promise(() => undefined); // runs until a signal
   return 0;
 }

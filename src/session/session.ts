@@ -340,7 +340,7 @@ export class RealtimeSession {
     // Not interrupting: the turn waits for the current answer to end, with any other turn that
     // ends meanwhile; the inbox goes on.
     this.untranscribed.push(job);
-    void this.response.done.then(() => {
+    this.after(this.response.done, 'queued turn', () => {
       if (!this.closed && !this.response && this.untranscribed.length > 0) this.startResponse({ timeline });
     });
   }
@@ -373,7 +373,7 @@ export class RealtimeSession {
     this.response = response;
     if (this.state.state !== 'user_speaking' || !this.turns.turnOpen)
       this.state.to('thinking', 'response started');
-    void response.done.then((result) => {
+    this.after(response.done, 'response done', (result) => {
       if (this.response === response) this.response = undefined;
       this.untranscribed.unshift(...response.untranscribed());
       const timings = request.timeline.toJSON();
@@ -393,6 +393,30 @@ export class RealtimeSession {
             'response ended during speech',
           );
       } else if (this.state.state !== 'listening') this.state.to('listening', `response ${result.status}`);
+    });
+  }
+
+  /**
+   * Runs `then` when `promise` settles, outside the inbox. A throw there is a bug (a refused state
+   * transition): it must not become an unhandled rejection that ends the process and every other
+   * session, so it is logged, the client gets `internal_error`, and the state is set from facts.
+   */
+  private after<T>(promise: Promise<T>, what: string, then: (value: T) => void): void {
+    promise.then(then).catch((err: unknown) => {
+      this.log.error(
+        { err: (err as Error).message, stack: (err as Error).stack, what },
+        'session bug; recovering',
+      );
+      if (this.closed) return;
+      this.error(
+        'internal_error',
+        `the server hit a bug after ${what}; the session goes on`,
+        undefined,
+        undefined,
+        'server_error',
+      );
+      if (!this.response)
+        this.state.reset(this.turns.turnOpen ? 'user_speaking' : 'listening', `recovery after ${what}`);
     });
   }
 

@@ -41,6 +41,13 @@ export class SessionStateMachine {
     for (const l of this.listeners) l(from, to, reason);
   }
 
+  /** Recovery after a bug (a refused transition): moves to `to` whatever the state is. */
+  reset(to: SessionState, reason: string): void {
+    const from = this.current;
+    this.current = to;
+    if (from !== to) for (const l of this.listeners) l(from, to, reason);
+  }
+
   can(to: SessionState): boolean {
     return this.current === to || ALLOWED[this.current].includes(to);
   }
