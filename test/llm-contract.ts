@@ -50,3 +50,20 @@ export async function expectStreamsAndStopsOnAbort(llm: LlmEngine) {
   const next = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
   expect(next.text).toMatch(/paris/i);
 }
+
+/**
+ * Race: a barge-in while the engine still evaluates a long prompt (no token yet) ends the stream
+ * at once as `aborted`, with no token after it; the engine then answers the next request.
+ */
+export async function expectAbortDuringPromptEvaluation(llm: LlmEngine) {
+  const long = 'The cat sat on the mat and looked at the dog, who was asleep by the fire. '.repeat(80);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 30);
+  const cut = await collect(
+    llm.chat([{ role: 'user', content: `${long}\nSummarize this story.` }], { signal: controller.signal }),
+  );
+  expect(cut.done.finishReason).toBe('aborted');
+  expect(cut.deltas).toEqual([]);
+  const next = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
+  expect(next.text).toMatch(/paris/i);
+}

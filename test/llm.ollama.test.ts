@@ -8,7 +8,7 @@ import type { LlmEngine } from '../src/engines/llm/types.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { MODELS_DIR, requireSharedAssets } from './helpers.js';
-import { expectStreamsAndStopsOnAbort } from './llm-contract.js';
+import { expectAbortDuringPromptEvaluation, expectStreamsAndStopsOnAbort } from './llm-contract.js';
 import { startOllama, type OllamaServer } from './ollama-server.js';
 
 let server: OllamaServer;
@@ -38,6 +38,12 @@ describe('a real Ollama server (built from source, started by the test)', () => 
     engines.push(llm);
     expect(llm.info).toMatchObject({ engine: 'ollama', model: 'smollm2:135m', threads: 1 });
     await expectStreamsAndStopsOnAbort(llm);
+  });
+
+  it('race: a barge-in during Ollama prompt evaluation ends the answer before its first token', async () => {
+    const llm = await OllamaLlm.connect({ ...base, host: server.url, model: server.model });
+    engines.push(llm);
+    await expectAbortDuringPromptEvaluation(llm);
   });
 
   it('openai engine against Ollama’s OpenAI-compatible /v1 endpoint', async () => {

@@ -36,6 +36,7 @@ function keepAlive(value: string): string | number {
 export class OllamaLlm implements LlmEngine {
   private constructor(
     private readonly client: Ollama,
+    private readonly host: string,
     readonly info: EngineInfo,
     private readonly options: OllamaOptions,
   ) {}
@@ -73,7 +74,7 @@ export class OllamaLlm implements LlmEngine {
       threads: options.threads,
       loadMs: performance.now() - started,
     };
-    return new OllamaLlm(client, info, options);
+    return new OllamaLlm(client, host, info, options);
   }
 
   chat(messages: ChatMessage[], options: ChatOptions = {}): AsyncIterable<LlmEvent> {
@@ -82,7 +83,12 @@ export class OllamaLlm implements LlmEngine {
     const o = this.options;
     void (async () => {
       if (signal?.aborted) return queue.end('aborted');
-      const stream = await this.client.chat({
+      // The answer's headers come with its first token, after the prompt is evaluated: a client
+      // whose fetch holds the caller's signal lets a barge-in cut that wait too.
+      const client = signal
+        ? new Ollama({ host: this.host, fetch: timedFetch(o.timeoutMs, signal) })
+        : this.client;
+      const stream = await client.chat({
         model: o.model,
         messages,
         stream: true,
@@ -101,6 +107,7 @@ export class OllamaLlm implements LlmEngine {
         stream.abort();
       };
       signal?.addEventListener('abort', stop, { once: true });
+      if (signal?.aborted) stop();
       let idle = setTimeout(stall, o.timeoutMs);
       try {
         for await (const part of stream) {
@@ -140,7 +147,7 @@ export class OllamaLlm implements LlmEngine {
   }
 }
 
-function timedFetch(timeoutMs: number): typeof fetch {
+function timedFetch(timeoutMs: number, callSignal?: AbortSignal): typeof fetch {
   // The response headers must arrive within the timeout; a streamed body is then watched by the
   // caller's idle timer (a timeout signal on the fetch would also cut a long answer).
   return async (input, init) => {
@@ -149,8 +156,10 @@ function timedFetch(timeoutMs: number): typeof fetch {
       () => controller.abort(new Error(`no answer within ${timeoutMs} ms`)),
       timeoutMs,
     );
-    const outer = init?.signal;
-    outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+    for (const outer of [init?.signal, callSignal]) {
+      if (outer?.aborted) controller.abort(outer.reason);
+      outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+    }
     try {
       return await fetch(input, { ...init, signal: controller.signal });
     } finally {
