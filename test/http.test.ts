@@ -6,7 +6,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { decodeWav } from '../src/audio/wav.js';
+import { decodeWav, encodeWav } from '../src/audio/wav.js';
 import { loadConfig, type Config, type ConfigInput } from '../src/config.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { Runtime } from '../src/runtime/runtime.js';
@@ -199,6 +199,28 @@ describe('HTTP routes (scripted engines)', () => {
         () => fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: form }),
         415,
         ['unsupported_audio_format'],
+      ],
+      [
+        'a truncated WAV (its header announces more than it holds)',
+        () => {
+          const cut = encodeWav(new Int16Array(1600), 16000).subarray(0, 40 + 1000);
+          const truncated = new FormData();
+          truncated.append('file', new Blob([cut]), 'cut.wav');
+          return fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: truncated });
+        },
+        400,
+        ['invalid_audio'],
+      ],
+      [
+        'a WAV cut inside its header',
+        () => {
+          const cut = encodeWav(new Int16Array(16), 16000).subarray(0, 30);
+          const truncated = new FormData();
+          truncated.append('file', new Blob([cut]), 'cut.wav');
+          return fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: truncated });
+        },
+        400,
+        ['invalid_audio'],
       ],
       [
         'no file',

@@ -97,4 +97,24 @@ describe('decodeWav', () => {
       code(() => decodeWav(wav({ rate: 16000, channels: 1, bits: 64, format: 1, frames: [] }), 'b.wav'))[1],
     ).toMatch(/64-bit pcm samples are not supported/);
   });
+
+  it('hostile headers: every field is read within the file; a truncated file is invalid_audio', () => {
+    const good = wav({ rate: 16000, channels: 1, bits: 16, frames: [[0.1], [0.2], [0.3], [0.4]] });
+    for (const cut of [16, 20, 30, 36, 40, 43])
+      expect(code(() => decodeWav(good.subarray(0, cut), 'c.wav'))[0], `cut at ${cut}`).toBe('invalid_audio');
+    // The data chunk announces more bytes than the file holds.
+    expect(code(() => decodeWav(good.subarray(0, good.length - 2), 't.wav'))).toEqual([
+      'invalid_audio',
+      't.wav: the WAV is truncated: its data chunk announces 8 bytes, the file holds 6',
+    ]);
+    const lots = Buffer.from(good);
+    lots.writeUInt16LE(65535, 22); // channels
+    expect(code(() => decodeWav(lots, 'n.wav'))[1]).toMatch(/65535 channels/);
+    // A streaming writer's placeholder size still reads up to the end.
+    for (const placeholder of [0xffffffff, 0x7ffff000]) {
+      const streamed = Buffer.from(good);
+      streamed.writeUInt32LE(placeholder, 40);
+      expect(decodeWav(streamed).samples).toHaveLength(4);
+    }
+  });
 });

@@ -24,6 +24,9 @@ const ENCODING_NAMES: Record<number, string> = {
   17: 'IMA ADPCM',
   85: 'MP3',
 };
+/** A data size this large is a streaming writer's "until the end" (0xFFFFFFFF; espeak-ng's 0x7FFFF000). */
+const STREAMED_SIZE = 0x7fff0000;
+const MAX_CHANNELS = 64;
 export const SUPPORTED_RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000] as const;
 
 /**
@@ -51,7 +54,11 @@ export function wavDurationSec(buf: Buffer, name = 'input'): number {
   return data.length / ((info.bitsPerSample / 8) * info.channels) / info.sampleRate;
 }
 
-/** The format and the data chunk (clamped to what the file holds). */
+/**
+ * The format and the data chunk. Every field is read within the file: a header cut short, or a
+ * data chunk announcing more bytes than the file holds (other than a streaming writer's
+ * placeholder size), is `invalid_audio`.
+ */
 function parseWav(buf: Buffer, name: string): { info: WavInfo; data: Buffer } {
   if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE')
     throw new VoiceError('invalid_audio', `${name}: not a WAV file (no RIFF/WAVE header)`);
@@ -62,14 +69,22 @@ function parseWav(buf: Buffer, name: string): { info: WavInfo; data: Buffer } {
     const id = buf.toString('ascii', offset, offset + 4);
     let size = buf.readUInt32LE(offset + 4);
     const body = offset + 8;
-    if (id === 'data' && (size === 0xffffffff || body + size > buf.length)) size = buf.length - body; // streamed WAV
+    if (id === 'data' && body + size > buf.length) {
+      if (size < STREAMED_SIZE)
+        throw new VoiceError(
+          'invalid_audio',
+          `${name}: the WAV is truncated: its data chunk announces ${size} bytes, the file holds ${buf.length - body}`,
+        );
+      size = buf.length - body; // a streamed WAV: up to the end
+    }
     if (id === 'fmt ') {
-      if (size < 16) throw new VoiceError('invalid_audio', `${name}: truncated fmt chunk`);
+      if (size < 16 || body + 16 > buf.length)
+        throw new VoiceError('invalid_audio', `${name}: truncated fmt chunk`);
       let tag = buf.readUInt16LE(body);
       const channels = buf.readUInt16LE(body + 2);
       const sampleRate = buf.readUInt32LE(body + 4);
       const bitsPerSample = buf.readUInt16LE(body + 14);
-      if (tag === EXTENSIBLE && size >= 40) tag = buf.readUInt16LE(body + 24);
+      if (tag === EXTENSIBLE && size >= 40 && body + 26 <= buf.length) tag = buf.readUInt16LE(body + 24);
       if (tag !== PCM && tag !== FLOAT)
         throw new VoiceError(
           'unsupported_audio_format',
@@ -82,7 +97,11 @@ function parseWav(buf: Buffer, name: string): { info: WavInfo; data: Buffer } {
           'unsupported_audio_format',
           `${name}: ${bitsPerSample}-bit ${format} samples are not supported (${format} accepts ${okBits.join(', ')} bits)`,
         );
-      if (channels < 1) throw new VoiceError('invalid_audio', `${name}: WAV declares 0 channels`);
+      if (channels < 1 || channels > MAX_CHANNELS)
+        throw new VoiceError(
+          'invalid_audio',
+          `${name}: WAV declares ${channels} channels (1 to ${MAX_CHANNELS})`,
+        );
       if (sampleRate < 8000 || sampleRate > 48000)
         throw new VoiceError(
           'unsupported_audio_format',
