@@ -342,7 +342,15 @@ export const configSchema = z.strictObject({
           'llama.cpp threads (embedded and Ollama `num_thread`). 0 = 1 on machines of 2 cores or fewer (2 threads collapse when anything else runs), else half the cores.',
         ),
       contextSize: z.number().int().min(256).max(131072).default(4096).describe('Context window in tokens.'),
-      maxTokens: z.number().int().min(1).max(32768).default(256).describe('Longest answer, in tokens.'),
+      maxTokens: z
+        .number()
+        .int()
+        .min(1)
+        .max(32768)
+        .default(256)
+        .describe(
+          'Longest answer, in tokens: clients may ask for fewer (`max_tokens`, `max_output_tokens`), never more.',
+        ),
       temperature: z.number().min(0).max(2).default(0.7).describe('Sampling temperature.'),
       ollamaHost: z
         .string()

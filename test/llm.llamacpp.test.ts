@@ -44,6 +44,17 @@ describe('embedded llama.cpp on SmolLM2 135M', () => {
     expect(follow.done.usage.promptTokens).toBeLessThan(fresh);
   });
 
+  it('a max_tokens above llm.maxTokens is capped by it (one client cannot hold the engine for 32k tokens)', async () => {
+    const story = await collect(
+      llm.chat([{ role: 'user', content: 'Tell me a very long story about a cat and a dog.' }], {
+        maxTokens: 32768,
+        temperature: 0,
+      }),
+    );
+    expect(story.done.usage.completionTokens).toBeLessThanOrEqual(64);
+    expect(story.done.finishReason).toBe('length');
+  });
+
   it('refuses a conversation that does not end with the user', () => {
     expect(() => llm.chat([{ role: 'assistant', content: 'hi' }])).toThrow(/must end with a user message/);
   });

@@ -71,8 +71,9 @@ export async function run(argv: string[]): Promise<number> {
       );
   };
   const forceExitMs = ctx.config.server.shutdownDeadlineMs + SHUTDOWN_GRACE_MS;
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // A listener gets (signal, number): the number must not become the exit status.
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   installProcessGuards(ctx.logger, () => stop('uncaughtException', 1));
   await new Promise(() => undefined); // runs until a signal
   return 0;

@@ -11,7 +11,7 @@ import { VoiceError, throwIfAborted } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { loadedInfo, type Device, type EngineInfo, type EngineLoadOptions } from '../types.js';
 import { SerialQueue } from '../serial.js';
-import { LlmEventQueue } from './stream.js';
+import { answerTokens, LlmEventQueue } from './stream.js';
 import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from './types.js';
 
 export interface LlamaCppOptions extends EngineLoadOptions {
@@ -104,7 +104,7 @@ export class LlamaCppLlm implements LlmEngine {
       const result = await this.chatter.generateResponse(history, {
         onTextChunk: (text) => queue.push(text),
         onToken: (tokens) => (completionTokens += tokens.length),
-        maxTokens: options.maxTokens ?? this.options.maxTokens,
+        maxTokens: answerTokens(options.maxTokens, this.options.maxTokens),
         temperature: options.temperature ?? this.options.temperature,
         ...(signal ? { signal, stopOnAbortSignal: true } : {}),
       });

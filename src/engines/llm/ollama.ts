@@ -2,7 +2,7 @@ import { Ollama } from 'ollama';
 import { VoiceError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { EngineInfo } from '../types.js';
-import { LlmEventQueue } from './stream.js';
+import { answerTokens, LlmEventQueue } from './stream.js';
 import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from './types.js';
 
 export interface OllamaOptions {
@@ -96,7 +96,7 @@ export class OllamaLlm implements LlmEngine {
         options: {
           num_thread: o.threads,
           num_ctx: o.contextSize,
-          num_predict: options.maxTokens ?? o.maxTokens,
+          num_predict: answerTokens(options.maxTokens, o.maxTokens),
           temperature: options.temperature ?? o.temperature,
         },
       });

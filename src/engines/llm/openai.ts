@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { VoiceError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { EngineInfo } from '../types.js';
-import { LlmEventQueue } from './stream.js';
+import { answerTokens, LlmEventQueue } from './stream.js';
 import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from './types.js';
 
 export interface OpenAiOptions {
@@ -73,7 +73,7 @@ export class OpenAiLlm implements LlmEngine {
           messages,
           stream: true,
           stream_options: { include_usage: true },
-          max_tokens: options.maxTokens ?? this.options.maxTokens,
+          max_tokens: answerTokens(options.maxTokens, this.options.maxTokens),
           temperature: options.temperature ?? this.options.temperature,
         },
         signal ? { signal } : {},

@@ -70,3 +70,11 @@ export class LlmEventQueue implements AsyncIterable<LlmEvent> {
     }
   }
 }
+
+/**
+ * How many tokens an answer may take: what the caller asked (a client's `max_tokens`), never more
+ * than the configured `llm.maxTokens`, so that one client cannot hold the engine for 32k tokens.
+ */
+export function answerTokens(asked: number | undefined, cap: number): number {
+  return Math.min(asked ?? cap, cap);
+}
