@@ -85,6 +85,24 @@ export const configSchema = z.strictObject({
         .describe(
           'HTTP requests per minute per token (per client address when auth is off); more get 429 with `Retry-After`. 0 = no limit.',
         ),
+      authFailuresPerMinute: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .default(30)
+        .describe(
+          'Requests with a missing or bad token per minute per client address; past it, the address gets 429 with `Retry-After` before its token is even checked.',
+        ),
+      requestTimeoutMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(3_600_000)
+        .default(120_000)
+        .describe(
+          'Time a client has to send a whole request, upload included; a slower one is cut (408), so slow clients cannot hold connections for ever.',
+        ),
       maxTextChars: z
         .number()
         .int()

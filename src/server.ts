@@ -58,6 +58,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
     // Request lines are logged below without the query string, which may carry a token.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
     ...https,
   });
   const sessions = new SessionRegistry(config.realtime.maxSessions, config.auth.maxSessionsPerToken);
@@ -97,7 +98,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
       done();
     },
   });
-  await registerAuth(app, config.auth, logger);
+  await registerAuth(app, config.auth, logger, config.http.authFailuresPerMinute);
   app.addHook('onRequest', (request, _reply, done) => {
     if (drain.draining && request.url.split('?')[0] !== '/health')
       done(new VoiceError('shutting_down', 'the server is shutting down and takes no new work'));

@@ -432,7 +432,7 @@ describe('auth and limits', () => {
   beforeAll(async () => {
     s = await start({
       auth: { enabled: true, secret: SECRET, issuer: 'voice-tests', maxSessionsPerToken: 1 },
-      http: { requestsPerMinute: 1000 },
+      http: { requestsPerMinute: 1000, authFailuresPerMinute: 1000 },
     });
   });
   afterAll(() => s.close(), 10_000);
@@ -623,6 +623,23 @@ describe('auth and limits', () => {
       .sign(new TextEncoder().encode(SECRET));
     const res = await post(`${s.url}/chat`, { message: 'Bonjour' }, { authorization: `Bearer ${token}` });
     expect(await errorOf(res)).toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+
+  it('failed authentications are rate-limited per address, before the token is checked', async () => {
+    const guarded = await start({
+      auth: { enabled: true, secret: SECRET },
+      http: { requestsPerMinute: 1000, authFailuresPerMinute: 3 },
+    });
+    try {
+      const get = (token: string) =>
+        fetch(`${guarded.url}/health`, { headers: { authorization: `Bearer ${token}` } });
+      for (let i = 0; i < 3; i++) expect((await get(`guess${i}`)).status).toBe(401);
+      const refused = await get(await sign({}));
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await errorOf(refused)).toMatchObject({ status: 429, code: 'rate_limited' });
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('the rate limit answers 429 with Retry-After', async () => {

@@ -114,6 +114,7 @@ export async function registerAuth(
   app: FastifyInstance,
   auth: Config['auth'],
   logger: Logger,
+  failuresPerMinute = 30,
 ): Promise<void> {
   app.decorateRequest('principal', null as unknown as Principal);
   if (!auth.enabled) {
@@ -126,7 +127,25 @@ export async function registerAuth(
   }
   const verifier = await TokenVerifier.create(auth);
   const open = new Set(auth.openPaths);
-  app.addHook('onRequest', async (request) => {
+  const failures = new FailureWindow(failuresPerMinute);
+  app.addHook('onRequest', async (request, reply) => {
+    const retryAfterSec = failures.blockedFor(request.ip);
+    if (retryAfterSec > 0) {
+      void reply.header('retry-after', String(retryAfterSec));
+      throw new VoiceError(
+        'rate_limited',
+        `more than ${failuresPerMinute} requests without a valid token this minute from this address; retry in ${retryAfterSec} s`,
+      );
+    }
+    try {
+      await authenticate(request);
+    } catch (err) {
+      failures.add(request.ip);
+      throw err;
+    }
+  });
+
+  const authenticate = async (request: FastifyRequest) => {
     const path = request.url.split('?')[0]!;
     const token = tokenOf(request);
     if (!token) {
@@ -149,5 +168,36 @@ export async function registerAuth(
       owner: `sub:${payload.sub}`,
       ...(payload.exp !== undefined ? { expiresAt: payload.exp * 1000 } : {}),
     };
-  });
+  };
+}
+
+/**
+ * Failed authentications per client address in one-minute windows. Guessing tokens costs a
+ * signature check each; past the limit the address is refused without one until the window ends.
+ */
+class FailureWindow {
+  private windowStart = Date.now();
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  private roll() {
+    const now = Date.now();
+    if (now - this.windowStart >= 60_000) {
+      this.windowStart = now;
+      this.counts.clear();
+    }
+  }
+
+  add(ip: string) {
+    this.roll();
+    this.counts.set(ip, (this.counts.get(ip) ?? 0) + 1);
+  }
+
+  /** Seconds until `ip` may try again (0: now). */
+  blockedFor(ip: string): number {
+    this.roll();
+    if ((this.counts.get(ip) ?? 0) < this.max) return 0;
+    return Math.max(1, Math.ceil((this.windowStart + 60_000 - Date.now()) / 1000));
+  }
 }
