@@ -156,6 +156,11 @@ describe('HTTP routes (scripted engines)', () => {
     form.append('file', new Blob([Buffer.from('ID3\x03 not a wav, an mp3 header')]), 'a.mp3');
     const wavForm = new FormData();
     wavForm.append('model', 'whisper-1');
+    const upload = (bytes: Buffer) => {
+      const body = new FormData();
+      body.append('file', new Blob([bytes]), 'cut.wav');
+      return fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body });
+    };
     const cases: [string, () => Promise<Response>, number, string[]][] = [
       ['bad JSON', () => post(`${s.url}/chat`, '{"message": '), 400, ['invalid_json']],
       ['wrong type', () => post(`${s.url}/chat`, { message: 42 }), 400, ['invalid_request']],
@@ -202,23 +207,13 @@ describe('HTTP routes (scripted engines)', () => {
       ],
       [
         'a truncated WAV (its header announces more than it holds)',
-        () => {
-          const cut = encodeWav(new Int16Array(1600), 16000).subarray(0, 40 + 1000);
-          const truncated = new FormData();
-          truncated.append('file', new Blob([cut]), 'cut.wav');
-          return fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: truncated });
-        },
+        () => upload(encodeWav(new Int16Array(1600), 16000).subarray(0, 40 + 1000)),
         400,
         ['invalid_audio'],
       ],
       [
         'a WAV cut inside its header',
-        () => {
-          const cut = encodeWav(new Int16Array(16), 16000).subarray(0, 30);
-          const truncated = new FormData();
-          truncated.append('file', new Blob([cut]), 'cut.wav');
-          return fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: truncated });
-        },
+        () => upload(encodeWav(new Int16Array(16), 16000).subarray(0, 30)),
         400,
         ['invalid_audio'],
       ],

@@ -10,15 +10,14 @@ import { VoiceError } from '../errors.js';
 export function checkOrigin(request: Pick<FastifyRequest, 'headers'>, allowed: readonly string[]): void {
   const origin = request.headers.origin;
   if (origin === undefined || allowed.includes('*')) return;
-  let host: string;
+  let url: URL;
   try {
-    host = new URL(origin).host;
+    url = new URL(origin);
   } catch {
     throw new VoiceError('origin_not_allowed', 'the Origin header is not a URL');
   }
-  if (host === request.headers.host) return;
-  const normalized = allowed.map((a) => new URL(a).origin);
-  if (normalized.includes(new URL(origin).origin)) return;
+  if (url.host === request.headers.host) return;
+  if (allowed.some((a) => new URL(a).origin === url.origin)) return;
   throw new VoiceError(
     'origin_not_allowed',
     `pages of ${origin} may not open this WebSocket (server.allowedOrigins)`,

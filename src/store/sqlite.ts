@@ -45,6 +45,7 @@ export class SqliteStore implements ConversationStore {
   private readonly statements;
   /** Conversations of a store written before owners existed, kept but reachable by no one. */
   readonly unowned: number;
+  private readonly putTransaction: (owner: string, sessionId: string, item: StoredItem) => void;
 
   constructor(readonly path: string) {
     try {
@@ -80,6 +81,11 @@ export class SqliteStore implements ConversationStore {
       ),
       delete: this.db.prepare<[string, string]>('DELETE FROM items WHERE session_id = ? AND item_id = ?'),
     };
+    this.putTransaction = this.db.transaction((owner: string, sessionId: string, item: StoredItem) => {
+      this.statements.create.run(sessionId, owner, item.createdAt);
+      this.checkOwner(owner, sessionId);
+      this.statements.put.run(sessionId, item.id, item.role, item.text, item.createdAt);
+    });
   }
 
   history(owner: string, sessionId: string, limit?: number): Promise<StoredItem[]> {
@@ -92,7 +98,7 @@ export class SqliteStore implements ConversationStore {
   }
 
   put(owner: string, sessionId: string, item: StoredItem): Promise<void> {
-    return this.run(() => this.putItem(owner, sessionId, item));
+    return this.run(() => this.putTransaction(owner, sessionId, item));
   }
 
   delete(owner: string, sessionId: string, itemId: string): Promise<void> {
@@ -109,13 +115,6 @@ export class SqliteStore implements ConversationStore {
       this.db.close();
     });
   }
-
-  private readonly putItem = (owner: string, sessionId: string, item: StoredItem) =>
-    this.db.transaction(() => {
-      this.statements.create.run(sessionId, owner, item.createdAt);
-      this.checkOwner(owner, sessionId);
-      this.statements.put.run(sessionId, item.id, item.role, item.text, item.createdAt);
-    })();
 
   private checkOwner(owner: string, sessionId: string) {
     const row = this.statements.owner.get(sessionId);
