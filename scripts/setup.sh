@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the project builds and speaks with, when they are missing
-# (Debian/Ubuntu): the whisper.cpp build tools, and espeak-ng (phonemes for Piper, fallback voice).
+# (Debian/Ubuntu): the whisper.cpp build tools, espeak-ng (phonemes for Piper, fallback voice) and
+# ffmpeg (uploads in mp3, m4a, ogg, webm or flac).
 # npm install then compiles whisper.cpp's Node addon for this CPU (scripts/build-whisper.sh).
 set -euo pipefail
 
@@ -11,8 +12,9 @@ command -v make >/dev/null || need+=(make)
 command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3) # node-gyp (better-sqlite3)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "setup: system packages present (cmake, g++, make, git, python3, espeak-ng)"
+  echo "setup: system packages present (cmake, g++, make, git, python3, espeak-ng, ffmpeg)"
   exit 0
 fi
 sudo=""

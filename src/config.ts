@@ -331,6 +331,15 @@ export const configSchema = z.strictObject({
         .describe(
           'Longest audio a file transcription accepts (`/v1/audio/transcriptions`, `voice transcribe`); longer is refused with `audio_too_long` before decoding.',
         ),
+      decodeTimeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(3_600_000)
+        .default(120_000)
+        .describe(
+          'Longest an upload in another format than WAV may take to decode (ffmpeg, one thread); past it the request is a `timeout` and ffmpeg is killed.',
+        ),
       timeoutMs: timeoutMs(
         'One decoding (at most 30 s of audio) running longer than this, counted from when it leaves the queue, is aborted.',
       ),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,6 +217,27 @@ describe('HTTP API on real engines', () => {
       response_format: 'text',
     });
     expect(typeof text === 'string' ? text : '').toMatch(/lumi/i);
+  });
+
+  it('/v1/audio/transcriptions reads an mp3 and an ogg/opus upload through ffmpeg', async () => {
+    const openai = new OpenAI({ apiKey: 'local', baseURL: `${url}/v1` });
+    const wav = join(TESTAUDIO_DIR, 'fr/s2p_jlo/jlo_02_allume_la_lumiere.wav');
+    for (const [name, codec] of [
+      ['speech.mp3', []],
+      ['speech.ogg', ['-c:a', 'libopus']],
+    ] as const) {
+      const file = join(tmp, name);
+      execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', wav, ...codec, file]);
+      const json = await openai.audio.transcriptions.create({
+        file: createReadStream(file),
+        model: 'whisper-1',
+        language: 'fr',
+      });
+      expect(
+        corpusWer([{ reference: 'allume la lumière', hypothesis: json.text }]).wer,
+        json.text,
+      ).toBeLessThan(0.34);
+    }
   });
 
   it('/v1/audio/translations answers the official openai client with French speech written in English', async () => {

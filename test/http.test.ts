@@ -154,6 +154,8 @@ describe('HTTP routes (scripted engines)', () => {
     const before = await s.store.history(ANONYMOUS_OWNER, session_id);
     const form = new FormData();
     form.append('file', new Blob([Buffer.from('ID3\x03 not a wav, an mp3 header')]), 'a.mp3');
+    const aiff = new FormData();
+    aiff.append('file', new Blob([Buffer.from('FORM\x00\x00\x00\x04AIFF')]), 'a.aiff');
     const wavForm = new FormData();
     wavForm.append('model', 'whisper-1');
     const upload = (bytes: Buffer) => {
@@ -200,8 +202,14 @@ describe('HTTP routes (scripted engines)', () => {
         ['unsupported_media_type'],
       ],
       [
-        'unsupported audio',
+        'an mp3 header and no mp3',
         () => fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: form }),
+        400,
+        ['invalid_audio'],
+      ],
+      [
+        'a format outside the accepted ones (AIFF)',
+        () => fetch(`${s.url}/v1/audio/transcriptions`, { method: 'POST', body: aiff }),
         415,
         ['unsupported_audio_format'],
       ],

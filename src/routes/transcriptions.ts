@@ -1,6 +1,6 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodeWithFfmpeg } from '../audio/ffmpeg.js';
+import { decodeWithFfmpeg, type FfmpegLimits } from '../audio/ffmpeg.js';
 import { decodeWav, wavDurationSec, type Audio } from '../audio/wav.js';
 import { segmenterOptions } from '../engines/factory.js';
 import { transcribeLong } from '../engines/stt/long-form.js';
@@ -69,7 +69,10 @@ async function handle(
   reply.raw.on('close', onClose);
   const signal = AbortSignal.any([job.signal, gone.signal]);
   try {
-    const audio = await decode(upload, signal);
+    const audio = await decode(upload, signal, {
+      maxSec,
+      timeoutMs: ctx.config.stt.decodeTimeoutMs,
+    });
     const durationSec = audio.samples.length / audio.sampleRate;
     if (durationSec > maxSec) throw tooLong(durationSec, maxSec);
     const transcript = await transcribeLong(
@@ -82,7 +85,12 @@ async function handle(
         ...(language ? { language } : {}),
         ...(task === 'translate' ? { translate: true } : {}),
       },
-    );
+    ).catch((err: unknown) => {
+      // Only the engine's own failures count against its readiness, not the decoder's.
+      if (err instanceof VoiceError && (err.code === 'engine_failed' || err.code === 'timeout'))
+        runtime.readiness.error('stt', err);
+      throw err;
+    });
     const text = transcript.text.trim();
     if (format === 'text') return reply.type('text/plain; charset=utf-8').send(text);
     if (format === 'srt')
@@ -101,10 +109,6 @@ async function handle(
         text: s.text,
       })),
     };
-  } catch (err) {
-    if (err instanceof VoiceError && (err.code === 'engine_failed' || err.code === 'timeout'))
-      runtime.readiness.error('stt', err);
-    throw err;
   } finally {
     reply.raw.off('close', onClose);
     job.end();
@@ -118,7 +122,11 @@ async function readFile(part: MultipartFile): Promise<Buffer> {
   return data;
 }
 
-async function decode(upload: { name: string; data: Buffer }, signal: AbortSignal): Promise<Audio> {
+async function decode(
+  upload: { name: string; data: Buffer },
+  signal: AbortSignal,
+  limits: FfmpegLimits,
+): Promise<Audio> {
   if (upload.data.length === 0) throw new VoiceError('empty_audio', `${upload.name}: the upload is empty`);
   if (upload.data.toString('ascii', 0, 4) === 'RIFF') {
     try {
@@ -126,12 +134,12 @@ async function decode(upload: { name: string; data: Buffer }, signal: AbortSigna
     } catch (err) {
       // A WAV in an encoding we do not read (A-law, ADPCM…): ffmpeg may.
       if (!(err instanceof VoiceError && err.code === 'unsupported_audio_format')) throw err;
-      return decodeWithFfmpeg(upload.data, signal).catch((e: unknown) => {
+      return decodeWithFfmpeg(upload.data, signal, limits).catch((e: unknown) => {
         throw e instanceof VoiceError && e.code === 'unsupported_audio_format' ? err : e;
       });
     }
   }
-  return decodeWithFfmpeg(upload.data, signal);
+  return decodeWithFfmpeg(upload.data, signal, limits);
 }
 
 function tooLong(sec: number, maxSec: number): VoiceError {
