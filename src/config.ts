@@ -338,7 +338,7 @@ export const configSchema = z.strictObject({
         .max(3_600_000)
         .default(120_000)
         .describe(
-          'Longest an upload in another format than WAV may take to decode (ffmpeg, one thread); past it the request is a `timeout` and ffmpeg is killed.',
+          'Longest an upload may take to decode and resample (ffmpeg with one thread, or the worker thread that reads large WAVs); past it the request is a `timeout` and the decoder is stopped.',
         ),
       timeoutMs: timeoutMs(
         'One decoding (at most 30 s of audio) running longer than this, counted from when it leaves the queue, is aborted.',

@@ -1,7 +1,8 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeWithFfmpeg, type FfmpegLimits } from '../audio/ffmpeg.js';
-import { decodeWav, wavDurationSec, type Audio } from '../audio/wav.js';
+import { decodeWavOffLoop } from '../audio/decode-off-loop.js';
+import { wavDurationSec, type Audio } from '../audio/wav.js';
 import { segmenterOptions } from '../engines/factory.js';
 import { transcribeLong } from '../engines/stt/long-form.js';
 import { toSrt, toVtt } from '../engines/stt/subtitles.js';
@@ -130,7 +131,11 @@ async function decode(
   if (upload.data.length === 0) throw new VoiceError('empty_audio', `${upload.name}: the upload is empty`);
   if (upload.data.toString('ascii', 0, 4) === 'RIFF') {
     try {
-      return decodeWav(upload.data, upload.name);
+      return await decodeWavOffLoop(upload.data, upload.name, {
+        signal,
+        timeoutMs: limits.timeoutMs,
+        toRate: 16000,
+      });
     } catch (err) {
       // A WAV in an encoding we do not read (A-law, ADPCM…): ffmpeg may.
       if (!(err instanceof VoiceError && err.code === 'unsupported_audio_format')) throw err;
