@@ -96,6 +96,15 @@ describe('config', () => {
     );
   });
 
+  it('rejects a session inbox smaller than two messages', () => {
+    expect(() =>
+      loadConfig({
+        env: {},
+        overrides: { realtime: { maxFrameBytes: 1024 * 1024, maxPendingBytes: 1024 * 1024 } },
+      }),
+    ).toThrow(/realtime\.maxPendingBytes \(1048576\) must be at least twice realtime\.maxFrameBytes/);
+  });
+
   it('docs/configuration.md is generated from the schema and up to date', () => {
     const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
     expect(doc).toBe(configMarkdown());

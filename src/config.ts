@@ -459,6 +459,31 @@ export const configSchema = z.strictObject({
         .max(100_000)
         .default(200)
         .describe('Messages per second per session above which messages are refused with `rate_limited`.'),
+      maxAudioSpeed: z
+        .number()
+        .min(1)
+        .max(100)
+        .default(2)
+        .describe(
+          'Input audio accepted at most this many times faster than real time (after a burst of `realtime.audioBurstSec`); the excess is dropped with `input_audio_rate_exceeded`.',
+        ),
+      audioBurstSec: z
+        .number()
+        .min(1)
+        .max(3600)
+        .default(30)
+        .describe(
+          'Seconds of input audio a session may send at once (a recorded clip) before `realtime.maxAudioSpeed` applies.',
+        ),
+      maxPendingBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(1024 * 1024 * 1024)
+        .default(16 * 1024 * 1024)
+        .describe(
+          'Bytes of received messages a session may hold before handling them; above it the client sends faster than the session can work and is closed (`inbox_full`, code 1008). At least twice `realtime.maxFrameBytes`.',
+        ),
       maxBufferedAudioSec: z
         .number()
         .int()
@@ -753,7 +778,20 @@ export function loadConfig(options: LoadOptions = {}): Config {
     });
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
+  const crossed = crossFieldErrors(result.data);
+  if (crossed.length > 0) throw new ConfigError(`invalid configuration: ${crossed.join('; ')}`);
   return result.data;
+}
+
+/** Rules between fields, which the per-field schema cannot state. */
+function crossFieldErrors(config: Config): string[] {
+  const errors: string[] = [];
+  const { maxPendingBytes, maxFrameBytes } = config.realtime;
+  if (maxPendingBytes < 2 * maxFrameBytes)
+    errors.push(
+      `realtime.maxPendingBytes (${maxPendingBytes}) must be at least twice realtime.maxFrameBytes (${maxFrameBytes}): two full messages must fit`,
+    );
+  return errors;
 }
 
 function mergeInto(

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   item_not_found: 'No conversation item has this id.',
   item_not_truncatable: 'Only assistant audio items can be truncated, up to the audio sent.',
   binary_audio_disabled: 'Binary audio frames were sent but the session did not enable them.',
+  input_audio_rate_exceeded: 'Input audio arrived faster than the session accepts; the excess was dropped.',
+  inbox_full: 'Messages arrived faster than the session could handle them; it was closed.',
   // HTTP API and operations.
   invalid_request: 'The request body is missing a field or has a field of the wrong type.',
   empty_text: 'The text to answer or to speak is empty.',

@@ -86,10 +86,10 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
   registerErrorHandling(app, (code) => metrics.error('http', code));
   // Registered before the auth hook: its own onRequest hook marks upgrade requests, so that a
   // refused upgrade (401, 429, 503) has its socket closed after the answer.
-  // Frames above realtime.maxFrameBytes get an error event and the socket stays open; only
-  // frames 16 times larger make ws close the connection (1009) to protect memory.
+  // Frames above realtime.maxFrameBytes get an error event and the socket stays open; frames
+  // over twice that make ws close the connection (1009) before buffering them whole.
   await app.register(websocket, {
-    options: { maxPayload: config.realtime.maxFrameBytes * 16, handleProtocols: selectProtocol },
+    options: { maxPayload: config.realtime.maxFrameBytes * 2, handleProtocols: selectProtocol },
     // On close, sessions end with 1001 "going away" (the plugin's default closes without a code).
     preClose: (done) => {
       for (const session of sessions.sessions) session.end(1001, 'server shutting down');

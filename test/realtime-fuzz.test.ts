@@ -97,7 +97,7 @@ function malformed(rnd: () => number): { data: string | Buffer; binary: boolean 
       return {
         data: JSON.stringify({
           type: 'input_audio_buffer.append',
-          audio: 'A'.repeat(70_000 + Math.floor(rnd() * 100_000)),
+          audio: 'A'.repeat(70_000 + Math.floor(rnd() * 50_000)), // over 64 KiB, under the 128 KiB close
         }),
         binary: false,
       };
@@ -147,6 +147,17 @@ describe('fuzz: 1,000 malformed messages', () => {
     const done = await client.waitFor('response.done', { timeoutMs: 10_000 });
     expect((done.response as { status: string }).status).toBe('completed');
     await client.close();
+  });
+
+  it('maxPayloadIsTwiceTheFrameLimit: a message over twice realtime.maxFrameBytes closes the socket (1009) before it is buffered whole', async () => {
+    const client = await RealtimeTestClient.connect(url);
+    await client.waitFor('session.created');
+    client.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: 'A'.repeat(100_000) }));
+    expect(((await client.waitFor('error')).error as { code: string }).code).toBe('frame_too_large');
+    expect(client.closed).toBeUndefined();
+    client.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: 'A'.repeat(140_000) }));
+    await client.waitForClose();
+    expect(client.closed?.code).toBe(1009);
   });
 
   it('sessions over the limit are refused with session_limit_reached and close code 1013', async () => {

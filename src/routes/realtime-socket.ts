@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { TurnMetrics } from '../metrics/registry.js';
+import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN } from '../protocol/close-codes.js';
 import { serverEvent, type Dialect } from '../protocol/server-events.js';
 import { newSessionId, sessionTag } from '../store/session-id.js';
 import type { ConversationStore, StoredItem } from '../store/types.js';
@@ -9,10 +10,6 @@ import { ConversationSync } from '../session/persistence.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { RealtimeSession } from '../session/session.js';
 
-/** Close codes: 1000 normal or idle, 1001 server shutting down, 1013 try again later (full or not ready). */
-export const CLOSE_TRY_AGAIN = 1013;
-/** Close code when the client's token expired. */
-export const CLOSE_POLICY_VIOLATION = 1008;
 /** setTimeout fires at once past 2^31 - 1 ms (24.8 days): longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -150,7 +147,7 @@ export function attachSession(
   if (expiresAt !== undefined) untilExpiry();
   socket.on('message', (data, isBinary) => {
     const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    void session.receive(isBinary ? buf : buf.toString('utf8'), isBinary);
+    void session.receive(buf, isBinary);
   });
   socket.on('close', (code) => {
     clearInterval(ping);

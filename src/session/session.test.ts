@@ -415,6 +415,56 @@ describe('RealtimeSession bad input', () => {
     await new Promise((r) => setTimeout(r, 1100));
     await answersANormalTurn(h);
   });
+
+  it('oversizedFramesCountAgainstTheRateLimit: a flood of messages over the size limit is rate limited too', async () => {
+    const h = await SessionHarness.create({
+      config: { realtime: { maxFrameBytes: 2048, maxMessagesPerSec: 50 } },
+    });
+    const big = JSON.stringify({ type: 'input_audio_buffer.append', audio: 'A'.repeat(4096) });
+    await Promise.all(Array.from({ length: 80 }, () => h.send(big)));
+    const codes = h.of('error').map((e) => (e.error as { code: string }).code);
+    expect(codes.filter((c) => c === 'frame_too_large').length).toBeLessThanOrEqual(50);
+    expect(codes).toContain('rate_limited');
+    expect(h.closedWith).toBeUndefined();
+  });
+
+  it('inboxFullClosesThePolicyViolator: messages sent faster than the session handles them close it with 1008', async () => {
+    const h = await SessionHarness.create({
+      config: {
+        realtime: { maxFrameBytes: 16 * 1024, maxPendingBytes: 64 * 1024, maxMessagesPerSec: 100_000 },
+      },
+    });
+    // 100 messages of 10 kB queued at once: 1 MB waits for a session that handles them in turn.
+    const msg = JSON.stringify({ type: 'conversation.item.retrieve', item_id: 'x'.repeat(10_000) });
+    const sent = Array.from({ length: 100 }, () => h.send(msg));
+    await Promise.all(sent);
+    expect(h.closedWith).toEqual({ code: 1008, reason: 'inbox_full' });
+    expect(h.of('error').some((e) => (e.error as { code: string }).code === 'inbox_full')).toBe(true);
+  });
+
+  it('inputAudioFasterThanTwiceRealTimeIsDropped: past the burst, audio beyond 2× real time gets one error a second and is not heard', async () => {
+    const h = await SessionHarness.create({
+      config: { realtime: { audioBurstSec: 1, maxAudioSpeed: 2, maxMessagesPerSec: 100_000 } },
+    });
+    // 5 s of speech sent at once: 1 s (the burst) is heard, the rest dropped with one error.
+    await h.audio(5000, true);
+    const errors = h.of('error').map((e) => e.error as { code: string; message: string });
+    expect(errors.map((e) => e.code)).toEqual(['input_audio_rate_exceeded']);
+    expect(errors[0]!.message).toMatch(/2× real time/);
+    // Real time is always accepted: a paced normal turn is answered.
+    await new Promise((r) => setTimeout(r, 600));
+    const before = h.of('response.done').length;
+    await h.audio(400, true, { paceMs: 20 });
+    await h.audio(300, false, { paceMs: 20 });
+    const done = responseOf(await h.waitFor('response.done', before + 1));
+    expect(done.status).toBe('completed');
+    expect(h.of('error')).toHaveLength(1);
+    // The session's audio clock counts what was heard: 1 s + 0.7 s, not the 5 s sent.
+    const stopped = (await h.waitFor('input_audio_buffer.speech_stopped')) as unknown as {
+      audio_end_ms: number;
+    };
+    expect(stopped.audio_end_ms).toBeLessThan(2000);
+  });
 });
 
 describe('RealtimeSession audio formats and transport', () => {

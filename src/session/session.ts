@@ -7,7 +7,8 @@ import type { TurnMetrics } from '../metrics/registry.js';
 import type { FillerBank } from '../pipeline/fillers.js';
 import type { SentenceCache } from '../pipeline/sentence-cache.js';
 import { TurnTimeline } from '../pipeline/timing.js';
-import { WireDecoder, wireRate } from '../protocol/audio-format.js';
+import { WireDecoder, wireBytesPerSecond, wireRate } from '../protocol/audio-format.js';
+import { CLOSE_POLICY_VIOLATION } from '../protocol/close-codes.js';
 import { ClientEventError, parseClientEvent, type ClientEvent } from '../protocol/client-events.js';
 import {
   eventName,
@@ -29,6 +30,7 @@ import { newSessionId, sessionTag } from '../store/session-id.js';
 import { TurnInput } from '../turns/turn-input.js';
 import type { TurnEnded, TurnListener, TurnStarted } from '../turns/types.js';
 import { MessageRateLimiter } from './rate-limiter.js';
+import { AudioRateLimiter } from './audio-rate.js';
 import { RealtimeResponse, type ResponseRequest, type TranscriptionJob } from './response.js';
 import { SessionStateMachine } from './state.js';
 
@@ -79,6 +81,12 @@ export class RealtimeSession {
   /** Client events are handled one after another, in arrival order (audio before its commit). */
   private readonly inbox = new SerialQueue();
   private readonly rate: MessageRateLimiter;
+  private readonly audioRate: AudioRateLimiter;
+  /** Input audio dropped for arriving too fast, in seconds (reported in its error events). */
+  private droppedAudioSec = 0;
+  private lastAudioRateError = -Infinity;
+  /** Bytes of received messages waiting in the inbox. */
+  private pendingBytes = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly log: Logger;
@@ -90,6 +98,10 @@ export class RealtimeSession {
     this.log = deps.logger.child({ session: sessionTag(this.id) });
     this.settings = defaultSettings(deps.config, deps.engines.defaultVoice, deps.engines.turn !== undefined);
     this.rate = new MessageRateLimiter(deps.config.realtime.maxMessagesPerSec);
+    this.audioRate = new AudioRateLimiter(
+      deps.config.realtime.maxAudioSpeed,
+      deps.config.realtime.audioBurstSec,
+    );
     this.resetInput();
     this.state.onChange((from, to, reason) => this.log.debug({ from, to, reason }, 'session state'));
     this.emit('session.created', { session: this.renderSession() });
@@ -99,22 +111,30 @@ export class RealtimeSession {
   /** A WebSocket message: a JSON text event, or binary audio when the session enabled it. */
   receive(data: Buffer | string, isBinary: boolean): Promise<void> {
     this.touch();
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (size > this.deps.config.realtime.maxFrameBytes) {
-      this.error(
-        'frame_too_large',
-        `message of ${size} bytes; the limit is ${this.deps.config.realtime.maxFrameBytes}`,
-      );
-      return Promise.resolve();
-    }
+    const arrivedAt = performance.now();
+    const { maxFrameBytes, maxMessagesPerSec, maxPendingBytes } = this.deps.config.realtime;
+    // Counted before the size check, so oversized messages cannot flood past the rate limit.
     if (!this.rate.take()) {
-      this.error(
-        'rate_limited',
-        `more than ${this.deps.config.realtime.maxMessagesPerSec} messages per second`,
+      this.error('rate_limited', `more than ${maxMessagesPerSec} messages per second`);
+      return Promise.resolve();
+    }
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (size > maxFrameBytes) {
+      this.error('frame_too_large', `message of ${size} bytes; the limit is ${maxFrameBytes}`);
+      return Promise.resolve();
+    }
+    if (this.pendingBytes + size > maxPendingBytes) {
+      this.closeWithError(
+        'inbox_full',
+        `more than ${maxPendingBytes} bytes of messages wait to be handled: send audio at most in real time`,
+        CLOSE_POLICY_VIOLATION,
+        'inbox_full',
       );
       return Promise.resolve();
     }
+    this.pendingBytes += size;
     return this.inbox.run(async () => {
+      this.pendingBytes -= size;
       if (this.closed) return;
       let eventId: string | undefined;
       try {
@@ -124,11 +144,11 @@ export class RealtimeSession {
               'binary_audio_disabled',
               'send audio as input_audio_buffer.append, or enable binary_audio in session.update',
             );
-          await this.appendAudio(typeof data === 'string' ? Buffer.from(data) : data);
+          await this.appendAudio(typeof data === 'string' ? Buffer.from(data) : data, arrivedAt);
         } else {
           const event = parseClientEvent(data.toString());
           eventId = event.event_id;
-          await this.dispatch(event);
+          await this.dispatch(event, arrivedAt);
         }
       } catch (err) {
         this.reportError(err, eventId);
@@ -166,7 +186,7 @@ export class RealtimeSession {
     while (this.response) await this.response.done;
   }
 
-  private async dispatch(event: ClientEvent): Promise<void> {
+  private async dispatch(event: ClientEvent, arrivedAt: number): Promise<void> {
     switch (event.type) {
       case 'session.update': {
         const next = applySessionPatch(
@@ -186,7 +206,7 @@ export class RealtimeSession {
         return;
       }
       case 'input_audio_buffer.append':
-        return this.appendAudio(decodeBase64(event.audio));
+        return this.appendAudio(decodeBase64(event.audio), arrivedAt);
       case 'input_audio_buffer.commit':
         return this.commit(event.event_id);
       case 'input_audio_buffer.clear':
@@ -236,7 +256,21 @@ export class RealtimeSession {
     }
   }
 
-  private async appendAudio(bytes: Uint8Array): Promise<void> {
+  private async appendAudio(bytes: Uint8Array, arrivedAt: number): Promise<void> {
+    const sec = bytes.length / wireBytesPerSecond(this.settings.inputFormat);
+    if (!this.audioRate.take(sec, arrivedAt)) {
+      this.droppedAudioSec += sec;
+      // One error a second at most, with the total, rather than one per dropped frame.
+      if (arrivedAt - this.lastAudioRateError >= 1000) {
+        this.lastAudioRateError = arrivedAt;
+        const { maxAudioSpeed } = this.deps.config.realtime;
+        this.error(
+          'input_audio_rate_exceeded',
+          `input audio arrives faster than ${maxAudioSpeed}× real time; ${this.droppedAudioSec.toFixed(2)} s dropped so far`,
+        );
+      }
+      return;
+    }
     const dropped = await this.turns.append(bytes);
     if (dropped > 0)
       this.error(
