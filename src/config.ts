@@ -171,6 +171,33 @@ export const configSchema = z.strictObject({
         .max(10_000)
         .default(40)
         .describe('Most recent messages of a conversation given to the LLM with a new one.'),
+      maxItems: z
+        .number()
+        .int()
+        .min(2)
+        .max(1_000_000)
+        .default(500)
+        .describe(
+          'Items a conversation keeps, live and stored; past it the oldest are removed (a live session sends `conversation.item.deleted` for each).',
+        ),
+      maxChars: z
+        .number()
+        .int()
+        .min(1000)
+        .max(1_000_000_000)
+        .default(1_000_000)
+        .describe(
+          'Characters of text a conversation keeps over all its items; past it the oldest items are removed.',
+        ),
+      maxItemChars: z
+        .number()
+        .int()
+        .min(100)
+        .max(10_000_000)
+        .default(32_000)
+        .describe(
+          'Longest text of one item a client creates (`conversation.item.create`); longer is `item_too_large`.',
+        ),
     })
     .prefault({}),
   log: z

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   conversation_already_has_active_response: 'A response is already in progress.',
   response_cancel_not_active: 'There is no response in progress to cancel.',
   item_not_found: 'No conversation item has this id.',
+  item_too_large: 'The text of an item is longer than the item limit.',
   item_not_truncatable: 'Only assistant audio items can be truncated, up to the audio sent.',
   binary_audio_disabled: 'Binary audio frames were sent but the session did not enable them.',
   input_audio_rate_exceeded: 'Input audio arrived faster than the session accepts; the excess was dropped.',

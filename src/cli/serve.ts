@@ -22,7 +22,10 @@ export async function run(argv: string[]): Promise<number> {
     { ...values, 'log-level': values['log-level'] ?? process.env.VOICE_LOG_LEVEL ?? 'info' },
     { server: { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) } },
   );
-  const store = new SqliteStore(ctx.config.store.path);
+  const store = new SqliteStore(ctx.config.store.path, {
+    maxItems: ctx.config.store.maxItems,
+    maxChars: ctx.config.store.maxChars,
+  });
   if (store.unowned > 0)
     ctx.logger.warn(
       { conversations: store.unowned },

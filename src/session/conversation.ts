@@ -24,9 +24,23 @@ export interface ConversationItem {
 /** Items the LLM sees at most (older ones are left out of the prompt, not deleted). */
 const PROMPT_ITEMS = 40;
 
-/** The history of one session, as the client sees it and as the LLM is prompted with it. */
+/** What changed in a conversation since the last `takeChanges()`: what persistence writes. */
+export interface ConversationChanges {
+  /** Items added, or whose text or status changed. */
+  changed: ConversationItem[];
+  /** Ids of items deleted (by the client or by eviction). */
+  removed: string[];
+}
+
+/**
+ * The history of one session, as the client sees it and as the LLM is prompted with it. Changes
+ * to an item's text or status go through `touch` (or the methods here), so that persistence
+ * writes only what changed instead of comparing the whole conversation after every event.
+ */
 export class Conversation {
   private readonly items: ConversationItem[] = [];
+  private readonly changed = new Set<string>();
+  private readonly removed = new Set<string>();
 
   add(
     role: ConversationItem['role'],
@@ -65,7 +79,42 @@ export class Conversation {
       audioMs: 0,
     };
     this.items.splice(index, 0, item);
+    this.changed.add(id);
+    this.removed.delete(id);
     return { item, previousItemId: this.items[index - 1]?.id ?? null };
+  }
+
+  /** Marks an item whose text or status changed. */
+  touch(item: ConversationItem): void {
+    this.changed.add(item.id);
+  }
+
+  /** Changes since the last call, which are then forgotten. */
+  takeChanges(): ConversationChanges {
+    const changed: ConversationItem[] = [];
+    for (const item of this.items) if (this.changed.has(item.id)) changed.push(item);
+    const removed = [...this.removed];
+    this.changed.clear();
+    this.removed.clear();
+    return { changed, removed };
+  }
+
+  /**
+   * Removes the oldest items while there are more than `maxItems` or more than `maxChars` of text
+   * (an item being written, and the newest item, always stay). Returns the removed items.
+   */
+  evict(maxItems: number, maxChars: number): ConversationItem[] {
+    let chars = 0;
+    for (const i of this.items) chars += i.text.length;
+    const evicted: ConversationItem[] = [];
+    while (this.items.length > 1 && (this.items.length > maxItems || chars > maxChars)) {
+      if (this.items[0]!.status === 'in_progress') break;
+      const item = this.items.shift()!;
+      chars -= item.text.length;
+      this.forget(item.id);
+      evicted.push(item);
+    }
+    return evicted;
   }
 
   get(id: string): ConversationItem {
@@ -82,6 +131,12 @@ export class Conversation {
 
   delete(id: string): void {
     this.items.splice(this.items.indexOf(this.get(id)), 1);
+    this.forget(id);
+  }
+
+  private forget(id: string) {
+    this.changed.delete(id);
+    this.removed.add(id);
   }
 
   get length(): number {
@@ -123,6 +178,7 @@ export class Conversation {
       .join(' ');
     item.audioMs = Math.min(item.audioMs, audioEndMs);
     item.status = 'incomplete';
+    this.touch(item);
     return item;
   }
 

@@ -1,15 +1,17 @@
 import type { Logger } from '../log.js';
 import type { ConversationStore, StoredItem } from '../store/types.js';
-import type { ConversationItem } from './conversation.js';
+import type { ConversationChanges, ConversationItem } from './conversation.js';
 
 /**
  * Keeps a real-time conversation in the store: every item with text is saved once final, saved
- * again when its text changes (a transcript arrives, a truncation), and removed when deleted.
- * Writes are cheap (an embedded database), so the whole conversation is compared after each event.
+ * again when its text changes (a transcript arrives, a truncation), and removed when deleted or
+ * evicted. Only the items the conversation reports changed are looked at.
  */
 export class ConversationSync {
   private readonly saved = new Map<string, string>();
   private readonly createdAt = new Map<string, number>();
+  /** Changed items not saved yet because they were still being written. */
+  private readonly pending = new Map<string, ConversationItem>();
   private writes: Promise<void> = Promise.resolve();
 
   constructor(
@@ -23,29 +25,34 @@ export class ConversationSync {
     for (const item of loaded) this.saved.set(item.id, item.text);
   }
 
-  sync(items: readonly ConversationItem[]): void {
-    const present = new Set<string>();
-    for (const item of items) {
-      present.add(item.id);
-      if (item.status === 'in_progress' || item.text === '') continue;
-      if (this.saved.get(item.id) === item.text) continue;
-      this.saved.set(item.id, item.text);
-      const createdAt = this.createdAt.get(item.id) ?? Date.now();
-      this.createdAt.set(item.id, createdAt);
-      this.write(() =>
-        this.store.put(this.owner, this.sessionId, {
-          id: item.id,
-          role: item.role,
-          text: item.text,
-          createdAt,
-        }),
-      );
+  /** Writes `changes`; items still being written stay in `pending` until they are final. */
+  sync(changes: ConversationChanges): void {
+    for (const id of changes.removed) {
+      this.pending.delete(id);
+      this.createdAt.delete(id);
+      if (this.saved.delete(id)) this.write(() => this.store.delete(this.owner, this.sessionId, id));
     }
-    for (const id of [...this.saved.keys()])
-      if (!present.has(id)) {
-        this.saved.delete(id);
-        this.write(() => this.store.delete(this.owner, this.sessionId, id));
-      }
+    // In conversation order (the store keeps items in the order of their first save).
+    for (const item of changes.changed) {
+      this.pending.delete(item.id);
+      this.save(item);
+    }
+    for (const item of [...this.pending.values()]) {
+      this.pending.delete(item.id);
+      this.save(item);
+    }
+  }
+
+  private save(item: ConversationItem) {
+    const { id } = item;
+    if (item.status === 'in_progress') return void this.pending.set(id, item);
+    if (item.text === '' || this.saved.get(id) === item.text) return;
+    this.saved.set(id, item.text);
+    const createdAt = this.createdAt.get(id) ?? Date.now();
+    this.createdAt.set(id, createdAt);
+    this.write(() =>
+      this.store.put(this.owner, this.sessionId, { id, role: item.role, text: item.text, createdAt }),
+    );
   }
 
   /** Settles when every write so far has ended. */

@@ -247,6 +247,7 @@ export class RealtimeResponse {
       // The deltas a client received add up to the transcript it is given.
       const { text, rest } = finalText(transcript, job.partial);
       job.item.text = text;
+      ctx.conversation.touch(job.item);
       if (rest !== '')
         ctx.emit('conversation.item.input_audio_transcription.delta', {
           item_id: job.item.id,
@@ -347,6 +348,7 @@ export class RealtimeResponse {
         this.item.text = ctx.conversation.truncate(this.item.id, Math.floor(played)).text;
       }
     }
+    ctx.conversation.touch(this.item);
     if (this.audioOut && this.item.audioMs > 0) request.timeline.mark('last_audio_sent');
     request.timeline.mark('done');
     if (this.audioOut) {

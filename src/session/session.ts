@@ -483,6 +483,14 @@ export class RealtimeSession {
         text += part.transcript ?? '';
       } else text += 'text' in part ? part.text : (part.transcript ?? '');
     }
+    const { maxItemChars } = this.deps.config.store;
+    if (text.length > maxItemChars)
+      throw new ClientEventError(
+        'item_too_large',
+        `the item holds ${text.length} characters of text; the limit is ${maxItemChars}`,
+        event.event_id,
+        'item.content',
+      );
     const modality =
       audio || input.content.some((p) => p.type === 'audio' || p.type === 'output_audio') ? 'audio' : 'text';
     const { item, previousItemId } = this.conversation.add(input.role, modality, text, {
@@ -591,8 +599,17 @@ export class RealtimeSession {
     this.emit('error', { error: { type, code, message, param: param ?? null, event_id: eventId ?? null } });
   }
 
+  /** Applies the conversation's caps (the client is told of each removed item), then saves what changed. */
   private persist() {
-    this.deps.persistence?.sync(this.conversation.all());
+    const { maxItems, maxChars } = this.deps.config.store;
+    const evicted = this.conversation.evict(maxItems, maxChars);
+    if (evicted.length > 0) {
+      const gone = new Set(evicted.map((i) => i.id));
+      this.untranscribed = this.untranscribed.filter((job) => !gone.has(job.item.id));
+      for (const item of evicted) this.emit('conversation.item.deleted', { item_id: item.id });
+      this.log.debug({ evicted: evicted.length }, 'conversation over its limits: oldest items removed');
+    }
+    this.deps.persistence?.sync(this.conversation.takeChanges());
   }
 
   private touch() {

@@ -60,6 +60,22 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
+  it('storedConversationIsCapped: past maxItems or maxChars the oldest items go, never the newest', async () => {
+    const store = new SqliteStore(':memory:', { maxItems: 4, maxChars: 20 });
+    for (let i = 0; i < 10; i++) await store.put(A, 's', item(`i${i}`, 'user', 'abcd'));
+    expect((await store.history(A, 's')).map((i) => i.id)).toEqual(['i6', 'i7', 'i8', 'i9']);
+    // 4 + 4 + 4 + 10 = 22 characters: over 20, so i7 goes too.
+    await store.put(A, 's', item('big', 'assistant', '0123456789'));
+    expect((await store.history(A, 's')).map((i) => i.id)).toEqual(['i8', 'i9', 'big']);
+    // An item alone over the limit is kept (the newest always is); the others go.
+    await store.put(A, 's', item('huge', 'user', 'x'.repeat(50)));
+    expect((await store.history(A, 's')).map((i) => i.id)).toEqual(['huge']);
+    // Another conversation is untouched.
+    await store.put(A, 't', item('t1', 'user', 'abcd'));
+    expect((await store.history(A, 't')).map((i) => i.id)).toEqual(['t1']);
+    await store.close();
+  });
+
   it('what was saved is there after the store is closed and opened again', async () => {
     const path = tempDb();
     const first = new SqliteStore(path);

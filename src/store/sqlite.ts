@@ -36,9 +36,22 @@ interface Row {
 const notFound = () =>
   new VoiceError('conversation_not_found', 'no conversation with this session_id belongs to this caller');
 
+/** What one stored conversation keeps at most: past either, its oldest items are deleted. */
+export interface ConversationLimits {
+  maxItems: number;
+  /** Characters of text over all its items (the newest item is always kept). */
+  maxChars: number;
+}
+
+const UNLIMITED: ConversationLimits = {
+  maxItems: Number.MAX_SAFE_INTEGER,
+  maxChars: Number.MAX_SAFE_INTEGER,
+};
+
 /**
  * The embedded store: one SQLite file (better-sqlite3, WAL journal). Each write is its own
  * transaction, so what was saved survives a crash of the process; `:memory:` keeps nothing.
+ * Each put trims its conversation to `limits`, so a conversation cannot fill the disk.
  */
 export class SqliteStore implements ConversationStore {
   private readonly db: Database.Database;
@@ -47,7 +60,10 @@ export class SqliteStore implements ConversationStore {
   readonly unowned: number;
   private readonly putTransaction: (owner: string, sessionId: string, item: StoredItem) => void;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    readonly limits: ConversationLimits = UNLIMITED,
+  ) {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
@@ -80,11 +96,24 @@ export class SqliteStore implements ConversationStore {
          ON CONFLICT (session_id, item_id) DO UPDATE SET text = excluded.text`,
       ),
       delete: this.db.prepare<[string, string]>('DELETE FROM items WHERE session_id = ? AND item_id = ?'),
+      trimItems: this.db.prepare<[string, string, number]>(
+        `DELETE FROM items WHERE session_id = ? AND seq <=
+           (SELECT seq FROM items WHERE session_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+      ),
+      trimChars: this.db.prepare<[string, number]>(
+        `DELETE FROM items WHERE seq IN (
+           SELECT seq FROM (
+             SELECT seq, SUM(length(text)) OVER (ORDER BY seq DESC) AS newer, ROW_NUMBER() OVER (ORDER BY seq DESC) AS n
+             FROM items WHERE session_id = ?)
+           WHERE newer > ? AND n > 1)`,
+      ),
     };
     this.putTransaction = this.db.transaction((owner: string, sessionId: string, item: StoredItem) => {
       this.statements.create.run(sessionId, owner, item.createdAt);
       this.checkOwner(owner, sessionId);
       this.statements.put.run(sessionId, item.id, item.role, item.text, item.createdAt);
+      this.statements.trimItems.run(sessionId, sessionId, this.limits.maxItems);
+      this.statements.trimChars.run(sessionId, this.limits.maxChars);
     });
   }
 

@@ -4,7 +4,10 @@ import { silentLogger } from '../log.js';
 import { FillerBank } from '../pipeline/fillers.js';
 import { SentenceCache } from '../pipeline/sentence-cache.js';
 import type { Dialect, ServerEvent } from '../protocol/server-events.js';
+import { ConversationSync } from '../session/persistence.js';
 import { RealtimeSession } from '../session/session.js';
+import { newSessionId } from '../store/session-id.js';
+import type { ConversationStore } from '../store/types.js';
 import { FakeLlm, FakeStt, FakeTts, type FakeTurn } from './fake-engines.js';
 import { FakeVad } from './fake-vad.js';
 
@@ -17,6 +20,8 @@ export interface HarnessOptions {
   config?: ConfigInput;
   fillers?: boolean;
   dialect?: Dialect;
+  /** Saves the conversation there (owner `test`, a new session id). */
+  store?: ConversationStore;
 }
 
 /** A RealtimeSession on fake engines (energy VAD) with a transport that records what it sends. */
@@ -29,6 +34,7 @@ export class SessionHarness {
   readonly tts: FakeTts;
   readonly config: Config;
   session!: RealtimeSession;
+  persistence: ConversationSync | undefined;
   private waiters: (() => void)[] = [];
 
   private constructor(options: HarnessOptions) {
@@ -51,7 +57,11 @@ export class SessionHarness {
     const fillers =
       options.fillers === false ? undefined : await FillerBank.build(voices, { fr: ['Hum.'] }, silentLogger);
     h.tts.calls.length = 0;
+    const id = newSessionId();
+    if (options.store) h.persistence = new ConversationSync(options.store, 'test', id, [], silentLogger);
     h.session = new RealtimeSession({
+      id,
+      ...(h.persistence ? { persistence: h.persistence } : {}),
       engines: {
         vad: FakeVad.energy(),
         stt: h.stt,
