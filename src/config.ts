@@ -103,6 +103,15 @@ export const configSchema = z.strictObject({
         .describe(
           'Time a client has to send a whole request, upload included; a slower one is cut (408), so slow clients cannot hold connections for ever.',
         ),
+      writeStallTimeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(3_600_000)
+        .default(30_000)
+        .describe(
+          'A streamed answer (`/tts`, `/her/chat`, `/chat`, `/v1/audio/speech`) waits for a slow reader, producing nothing meanwhile; a reader that takes nothing for this long is disconnected and the work stopped.',
+        ),
       maxTextChars: z
         .number()
         .int()
@@ -501,6 +510,15 @@ export const configSchema = z.strictObject({
         .default(30)
         .describe(
           'Seconds of input audio a session may send at once (a recorded clip) before `realtime.maxAudioSpeed` applies.',
+        ),
+      maxOutputBufferBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(1024 * 1024 * 1024)
+        .default(8 * 1024 * 1024)
+        .describe(
+          'Bytes sent to a client and not yet taken by the network above which the client is disconnected (a reader stalled for good). Answer audio already waits while more than `realtime.audioLeadMs` of it is unsent.',
         ),
       maxPendingBytes: z
         .number()

@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeLevelDbfs } from '../src/audio/pcm.js';
 import { decodeWav } from '../src/audio/wav.js';
 import { loadConfig, type Config } from '../src/config.js';
+import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from '../src/engines/llm/types.js';
 import type { SynthesizeOptions, TtsChunk, TtsEngine } from '../src/engines/tts/types.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { Readiness } from '../src/runtime/readiness.js';
 import { loadRuntime, type Runtime } from '../src/runtime/runtime.js';
+import { SentenceSplitter } from '../src/pipeline/sentence-splitter.js';
 import { buildServer } from '../src/server.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { corpusWer } from '../src/testing/wer.js';
@@ -45,6 +47,32 @@ function timed(tts: TtsEngine): TtsEngine {
   };
 }
 
+/**
+ * The real LLM, held once it has written its first TTS chunk until the voice has synthesized audio
+ * (at most 20 s). The answer must stream for /her/chat to send audio before its last text delta; a
+ * pipeline that waited for the whole answer would only get audio after the hold, and fail the
+ * ordering test. Without the hold, the race between a 135M model on 2 cores and the voice decides it.
+ */
+function heldAfterFirstChunk(llm: LlmEngine, firstClauseMinChars: number): LlmEngine {
+  return {
+    info: llm.info,
+    close: () => llm.close(),
+    async *chat(messages: ChatMessage[], options?: ChatOptions): AsyncIterable<LlmEvent> {
+      const splitter = new SentenceSplitter({ firstClauseMinChars });
+      const before = synthesized.length;
+      let held = false;
+      for await (const event of llm.chat(messages, options)) {
+        yield event;
+        if (held || event.type !== 'delta' || splitter.push(event.text).length === 0) continue;
+        held = true;
+        const until = performance.now() + 20_000;
+        while (synthesized.length === before && performance.now() < until && !options?.signal?.aborted)
+          await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
+
 const readyStates: { status: number; ready: boolean; warmed: number }[] = [];
 let loading: Promise<void>;
 
@@ -54,7 +82,8 @@ beforeAll(async () => {
     env: { MODELS_DIR },
     overrides: {
       server: { port: 0 },
-      llm: { engine: 'llamacpp', maxTokens: 120 },
+      // Greedy, so that the answer to the same message is the same story of several sentences.
+      llm: { engine: 'llamacpp', maxTokens: 120, temperature: 0 },
       store: { path: join(tmp, 'c.db') },
     },
   });
@@ -75,6 +104,7 @@ beforeAll(async () => {
   ).then((r) => {
     const voice = r.engines.defaultVoice;
     r.engines.voices.set(voice, timed(r.engines.voices.get(voice)!));
+    r.engines.llm = heldAfterFirstChunk(r.engines.llm, config.realtime.firstClauseMinChars);
     runtime = r;
   });
   // /ready while the engines load and warm up, until it says ready.

@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import type { Runtime } from '../src/runtime/runtime.js';
 import { buildServer } from '../src/server.js';
 import { ANONYMOUS_OWNER } from '../src/http/auth.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { FakeLlm } from '../src/testing/fake-engines.js';
+import { FakeLlm, FakeTts } from '../src/testing/fake-engines.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
 
@@ -693,6 +694,43 @@ describe('WebSocket origin', () => {
       expect(await upgrade(ws, { origin: s.url })).toEqual({ status: 101 });
       expect(await upgrade(ws, { origin: 'https://app.example' })).toEqual({ status: 101 });
       expect(await upgrade(ws, {})).toEqual({ status: 101 });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('slow HTTP readers', () => {
+  it('slowHttpReaderHoldsTheSynthesis: /tts makes audio only as fast as the client reads, and a stalled client is cut', async () => {
+    // 400 chunks of 1 s (48 kB each, 19 MB in all) for a client that reads the first bytes, then nothing.
+    const tts = new FakeTts(() => ({ msPerChar: 1000, chunks: 400 }));
+    const runtime = await fakeRuntime({ voices: new Map([['fake', tts]]) });
+    const s = await start({ http: { writeStallTimeoutMs: 1500 } }, runtime);
+    const before = tts.yielded; // the fillers made at start
+    try {
+      let response: IncomingMessage | undefined;
+      const cut = new Promise<string>((resolve) => {
+        const req = httpRequest(`${s.url}/tts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        });
+        req.on('response', (res) => {
+          response = res;
+          res.once('data', () => res.pause());
+          res.on('close', () => resolve(res.complete ? 'complete' : 'cut'));
+        });
+        req.on('error', () => resolve('cut'));
+        req.end(JSON.stringify({ text: 'a' }));
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      // The socket buffers hold a few MB; the rest is not made while nobody reads it.
+      expect(tts.yielded - before).toBeLessThan(200);
+      // Past the stall limit the server closes; the client, reading again, gets what was buffered
+      // (the close comes after it: TCP delivers it in order), then the cut.
+      await new Promise((r) => setTimeout(r, 2500));
+      response!.resume();
+      expect(await cut).toBe('cut');
+      expect(tts.yielded - before).toBeLessThan(200);
     } finally {
       await s.close();
     }

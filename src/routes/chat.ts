@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { writeInTurn } from '../http/stream-write.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { float32ToInt16 } from '../audio/pcm.js';
@@ -44,7 +45,14 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
         timings: turn.timeline.toJSON(),
       });
     }
-    return streamTurn(reply, turn, answer, 'text/event-stream', (e) => `data: ${JSON.stringify(e)}\n\n`);
+    return streamTurn(
+      reply,
+      turn,
+      answer,
+      'text/event-stream',
+      (e) => `data: ${JSON.stringify(e)}\n\n`,
+      ctx.config.http.writeStallTimeoutMs,
+    );
   });
 
   app.post('/her/chat', async (request, reply) => {
@@ -58,7 +66,14 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
       tts: voice.tts,
       voice: voice.id,
     });
-    return streamTurn(reply, turn, answer, 'application/x-ndjson', (e) => `${JSON.stringify(e)}\n`);
+    return streamTurn(
+      reply,
+      turn,
+      answer,
+      'application/x-ndjson',
+      (e) => `${JSON.stringify(e)}\n`,
+      ctx.config.http.writeStallTimeoutMs,
+    );
   });
 }
 
@@ -95,21 +110,21 @@ function streamTurn(
   answer: AsyncIterable<AnswerEvent>,
   contentType: string,
   frame: (event: object) => string,
+  stallMs: number,
 ): FastifyReply {
   const out = new PassThrough();
-  const write = (event: object) => {
-    if (!out.destroyed) out.write(frame(event));
-  };
+  // Waits while the client's buffer is full: the answer is pulled only as fast as it is read.
+  const write = (event: object) => writeInTurn(out, frame(event), stallMs);
   const run = async () => {
     let text = '';
     try {
       for await (const event of answer)
         if (event.type === 'text') {
           text += event.delta;
-          write({ type: 'text', delta: event.delta });
+          await write({ type: 'text', delta: event.delta });
         } else if (event.type === 'audio') {
           const pcm = float32ToInt16(event.audio.samples);
-          write({
+          await write({
             type: 'audio',
             audio: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64'),
             sample_rate: event.audio.sampleRate,
@@ -120,10 +135,10 @@ function streamTurn(
         }
       if (turn.timeline.has('first_audio_sent')) turn.timeline.mark('last_audio_sent');
       await turn.finish(text);
-      write({ type: 'done', session_id: turn.sessionId, text, timings: turn.timeline.toJSON() });
+      await write({ type: 'done', session_id: turn.sessionId, text, timings: turn.timeline.toJSON() });
     } catch (err) {
       await turn.finish(text, err);
-      write({ type: 'error', error: streamError(err) });
+      await write({ type: 'error', error: streamError(err) });
     }
   };
   void run()

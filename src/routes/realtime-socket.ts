@@ -8,10 +8,35 @@ import { newSessionId, sessionTag } from '../store/session-id.js';
 import type { ConversationStore, StoredItem } from '../store/types.js';
 import { ConversationSync } from '../session/persistence.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { RealtimeSession } from '../session/session.js';
+import { RealtimeSession, type SessionTransport } from '../session/session.js';
 
 /** setTimeout fires at once past 2^31 - 1 ms (24.8 days): longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A session's way out to its socket. A client that stops reading lets `bufferedAmount` grow: the
+ * audio pacer waits on it, and past `maxBuffered` bytes the client is disconnected, since a close
+ * frame would wait behind everything it did not read.
+ */
+export function socketTransport(socket: WebSocket, maxBuffered: number, log: Logger): SessionTransport {
+  let cut = false;
+  const send = (data: string | Uint8Array, binary: boolean) => {
+    if (socket.readyState !== socket.OPEN || cut) return;
+    if (socket.bufferedAmount > maxBuffered) {
+      cut = true;
+      log.warn({ buffered: socket.bufferedAmount }, 'the client stopped reading: disconnecting');
+      socket.terminate();
+      return;
+    }
+    socket.send(data, { binary });
+  };
+  return {
+    sendJson: (event) => send(JSON.stringify(event), false),
+    sendBinary: (bytes) => send(bytes, true),
+    close: (code, reason) => socket.close(code, reason),
+    bufferedBytes: () => socket.bufferedAmount,
+  };
+}
 
 /** Open sessions, in all and per principal (token or client address). */
 export class SessionRegistry {
@@ -108,15 +133,7 @@ export function attachSession(
     logger: options.logger,
     dialect: options.dialect,
     model: runtime.model,
-    transport: {
-      sendJson: (event) => {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
-      },
-      sendBinary: (bytes) => {
-        if (socket.readyState === socket.OPEN) socket.send(bytes, { binary: true });
-      },
-      close: (code, reason) => socket.close(code, reason),
-    },
+    transport: socketTransport(socket, config.realtime.maxOutputBufferBytes, log),
   });
   registry.add(session, principalKey);
   session.log.info({ sessions: registry.sessions.size, dialect: options.dialect }, 'session opened');

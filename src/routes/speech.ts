@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { writeInTurn } from '../http/stream-write.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { TtsChunk } from '../engines/tts/types.js';
@@ -98,14 +99,19 @@ async function streamSpeech(
   }
   const encoder = new HttpAudioEncoder(o.format, first.value.sampleRate, o.rate);
   const out = new PassThrough();
+  const stallMs = ctx.config.http.writeStallTimeoutMs;
   out.write(encoder.encode(first.value.samples));
   void (async () => {
     try {
-      for (let step = await next(); !step.done; step = await next()) {
-        if (out.destroyed) break;
-        out.write(encoder.encode(step.value.samples));
+      // The next sentence is synthesized only once the client has taken the last one's audio.
+      for (;;) {
+        const step = await next();
+        if (step.done) {
+          out.end(encoder.end());
+          break;
+        }
+        if (!(await writeInTurn(out, encoder.encode(step.value.samples), stallMs))) break;
       }
-      out.end(encoder.end());
     } catch (err) {
       request.log.warn({ err: (err as Error).message }, 'speech stream cut');
       out.destroy(err as Error);

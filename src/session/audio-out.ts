@@ -12,14 +12,23 @@ export interface PacedAudioOptions {
   /** How far ahead of the client's playback audio is sent. */
   leadMs: number;
   send: (chunk: Uint8Array) => void;
+  /**
+   * Milliseconds of audio handed to the transport but not yet written to the network (a slow
+   * reader): the pacer waits while it is above `leadMs`, and that audio is not counted as heard.
+   */
+  backlogMs?: () => number;
   now?: () => number;
 }
+
+/** How often a pacer held back by the transport's backlog looks again. */
+const BACKLOG_POLL_MS = 20;
 
 /**
  * Sends audio paced to real time, `leadMs` ahead of the client's playback, so that a barge-in
  * never leaves seconds of stale audio queued at the client. It also models the client's playhead:
  * playback starts when audio arrives and stalls when the client runs dry, which is how much of
- * the answer the user heard is estimated when the client does not say (no `truncate`).
+ * the answer the user heard is estimated when the client does not say (no `truncate`). A reader
+ * slower than real time holds the pacer back (`backlogMs`), so audio does not pile up in memory.
  */
 export class PacedAudioOut {
   private readonly queue: AudioSegment[] = [];
@@ -50,9 +59,13 @@ export class PacedAudioOut {
     return (this.sentBytes * 1000) / this.o.bytesPerSec;
   }
 
-  /** Estimated milliseconds the client has played by now. */
+  /**
+   * Estimated milliseconds the client has played by now: not what the client's modelled buffer
+   * still holds, nor what is still stuck in the transport, whichever is more.
+   */
   playedMs(): number {
-    return Math.max(0, this.sentMs - Math.max(0, this.bufferEnd - this.now()));
+    const unplayed = Math.max(0, this.bufferEnd - this.now(), this.o.backlogMs?.() ?? 0);
+    return Math.max(0, this.sentMs - unplayed);
   }
 
   /** Resolves once everything enqueued so far has been sent (or the output was stopped). */
@@ -81,6 +94,10 @@ export class PacedAudioOut {
     this.timer = undefined;
     while (this.queue.length > 0 && !this.stopped) {
       const now = this.now();
+      if ((this.o.backlogMs?.() ?? 0) > this.o.leadMs) {
+        this.timer = setTimeout(this.pump, BACKLOG_POLL_MS);
+        return;
+      }
       const ahead = this.bufferEnd - now;
       if (ahead > this.o.leadMs) {
         this.timer = setTimeout(this.pump, Math.max(1, ahead - this.o.leadMs));

@@ -41,6 +41,8 @@ export interface ResponseContext {
   emit: EmitEvent;
   /** Sends one chunk of output audio (a base64 delta, or a binary frame). */
   sendAudio: (chunk: Uint8Array, responseId: string, itemId: string) => void;
+  /** Milliseconds of audio sent to the transport and not yet written to the network. */
+  audioBacklogMs: () => number;
   onFirstAudio: () => void;
 }
 
@@ -108,6 +110,7 @@ export class RealtimeResponse {
         chunkMs: ctx.realtime.audioChunkMs,
         leadMs: ctx.realtime.audioLeadMs,
         send: (chunk) => ctx.sendAudio(chunk, this.id, this.item.id),
+        backlogMs: ctx.audioBacklogMs,
       });
     }
     request.timeline.mark('response_created');

@@ -351,6 +351,45 @@ describe('RealtimeSession barge-in keeps what the user heard', () => {
     expect(item.audioMs).toBeLessThan(1300 + 400 + 200);
   });
 
+  it('slowReaderHoldsThePacer: while the transport cannot write, no more audio is sent and none of it counts as heard', async () => {
+    const h = await SessionHarness.create({
+      fillers: false,
+      tts: new FakeTts(() => ({ msPerChar: 40 })),
+      llm: new FakeLlm((call) =>
+        call === 0 ? { tokens: ['Première phrase jamais lue. ', 'Deuxième phrase jamais lue.'] } : {},
+      ),
+    });
+    await h.turn();
+    await h.waitFor('response.output_audio.delta');
+    // The client stops reading: a megabyte (~16 s of audio) waits in the socket.
+    h.bufferedBytes = 1024 * 1024;
+    const sent = h.of('response.output_audio.delta').length;
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(h.of('response.output_audio.delta').length).toBe(sent);
+    await h.turn();
+    const first = responseOf(await h.waitFor('response.done'));
+    expect(first.status).toBe('cancelled');
+    const item = h.session.conversation.all().find((i) => i.role === 'assistant')!;
+    expect(item.text).not.toContain('Première phrase jamais lue.');
+  });
+
+  it('the pacer resumes when the slow reader catches up, and the answer completes', async () => {
+    const h = await SessionHarness.create({
+      fillers: false,
+      tts: new FakeTts(() => ({ msPerChar: 10 })),
+      llm: new FakeLlm(() => ({ tokens: ['Une phrase courte. ', 'Et une autre.'] })),
+    });
+    await h.turn();
+    await h.waitFor('response.output_audio.delta');
+    h.bufferedBytes = 1024 * 1024;
+    await new Promise((r) => setTimeout(r, 300));
+    const held = h.of('response.output_audio.delta').length;
+    h.bufferedBytes = 0;
+    const done = responseOf(await h.waitFor('response.done'));
+    expect(done.status).toBe('completed');
+    expect(h.of('response.output_audio.delta').length).toBeGreaterThan(held);
+  });
+
   it('conversation.item.truncate sets the history to the audio the client played', async () => {
     const h = await SessionHarness.create({
       fillers: false,

@@ -38,6 +38,8 @@ export interface SessionTransport {
   sendJson(event: ServerEvent): void;
   sendBinary(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** Bytes sent but not yet written to the network (WebSocket `bufferedAmount`). */
+  bufferedBytes?(): number;
 }
 
 export interface SessionDeps {
@@ -397,6 +399,7 @@ export class RealtimeSession {
         logger: this.log,
         emit: (type, fields) => this.emit(type, fields),
         sendAudio: (chunk, responseId, itemId) => this.sendAudio(chunk, responseId, itemId),
+        audioBacklogMs: () => this.audioBacklogMs(),
         onFirstAudio: () => {
           if (this.response === response && this.state.state === 'thinking')
             this.state.to('speaking', 'first audio');
@@ -547,6 +550,17 @@ export class RealtimeSession {
       this.reportError(err, undefined);
     }
     this.persist();
+  }
+
+  /**
+   * The transport's unsent bytes as milliseconds of output audio: base64 in JSON takes 4/3 of the
+   * audio's bytes (plus a little per event, so this slightly overestimates; binary frames 1).
+   */
+  private audioBacklogMs(): number {
+    const bytes = this.deps.transport.bufferedBytes?.() ?? 0;
+    if (bytes === 0) return 0;
+    const wirePerAudioByte = this.settings.binaryAudio ? 1 : 4 / 3;
+    return (bytes / wirePerAudioByte / wireBytesPerSecond(this.settings.outputFormat)) * 1000;
   }
 
   private sendAudio(chunk: Uint8Array, responseId: string, itemId: string) {

@@ -133,6 +133,8 @@ export interface TtsScript {
   msPerChar?: number;
   fail?: string;
   hang?: boolean;
+  /** The audio is yielded this many times (as a long text cut into sentences would be). */
+  chunks?: number;
 }
 
 /** Speaks a 440 Hz tone whose length follows the text, at 24 kHz. */
@@ -140,6 +142,8 @@ export class FakeTts implements TtsEngine {
   readonly info = info('fake-tts');
   readonly language = 'fr';
   readonly calls: string[] = [];
+  /** Chunks handed out so far, over all calls. */
+  yielded = 0;
   constructor(public script: (call: number, text: string) => TtsScript = () => ({})) {}
 
   async *synthesize(text: string, options: SynthesizeOptions = {}): AsyncIterable<TtsChunk> {
@@ -152,7 +156,10 @@ export class FakeTts implements TtsEngine {
     const samples = new Float32Array(Math.round(((s.msPerChar ?? 4) * text.length * sampleRate) / 1000));
     for (let i = 0; i < samples.length; i++)
       samples[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / sampleRate);
-    yield { samples, sampleRate, text };
+    for (let n = 0; n < (s.chunks ?? 1); n++) {
+      this.yielded++;
+      yield { samples, sampleRate, text };
+    }
   }
 
   close(): Promise<void> {

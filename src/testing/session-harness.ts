@@ -35,6 +35,8 @@ export class SessionHarness {
   readonly config: Config;
   session!: RealtimeSession;
   persistence: ConversationSync | undefined;
+  /** What the transport reports as sent but not yet on the network (a slow reader: set it). */
+  bufferedBytes = 0;
   private waiters: (() => void)[] = [];
 
   private constructor(options: HarnessOptions) {
@@ -80,6 +82,7 @@ export class SessionHarness {
         sendJson: (e) => h.push(e),
         sendBinary: (b) => h.binary.push(b),
         close: (code, reason) => (h.closedWith = { code, reason }),
+        bufferedBytes: () => h.bufferedBytes,
       },
     });
     return h;
