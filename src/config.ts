@@ -464,6 +464,55 @@ export const configSchema = z.strictObject({
       threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime threads for Piper.'),
     })
     .prefault({}),
+  engines: z
+    .strictObject({
+      maxQueuedHttpJobs: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(4)
+        .describe(
+          'HTTP jobs (file transcription, `/chat`, `/her/chat`, `/tts`, speech) that may wait for each engine; one more gets 503 `engine_busy` with `Retry-After`. Live voice turns go first and are never refused.',
+        ),
+      queueTimeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(3_600_000)
+        .default(60_000)
+        .describe(
+          "Longest wait in an engine's queue before the work starts (`timeout`); a stage's own time limit starts when its job leaves the queue.",
+        ),
+      llmParallel: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .default(1)
+        .describe(
+          'Answers the LLM writes at once (embedded llama.cpp: 1; an Ollama or OpenAI-compatible server may take more).',
+        ),
+      stuckAfterMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(3_600_000)
+        .default(15_000)
+        .describe(
+          'A job that has not stopped this long after it was cancelled (or timed out) marks its engine stuck: `/ready` answers 503 naming it until the job ends.',
+        ),
+      maxConsecutiveFailures: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(3)
+        .describe(
+          'Failures in a row (errors or time-outs) that mark an engine failing: `/ready` answers 503 naming it until one of its jobs succeeds.',
+        ),
+    })
+    .prefault({}),
   realtime: z
     .strictObject({
       instructions: z

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   download_failed: 'Downloading a model failed.',
   engine_unavailable: 'An engine could not be loaded.',
   engine_failed: 'An engine failed while processing.',
+  engine_busy: 'An engine has as many requests waiting as it accepts; retry after the given delay.',
   internal_error: 'The server hit a bug; it was logged and the session goes on.',
   aborted: 'The operation was cancelled.',
   timeout: 'The operation took longer than its time limit.',

@@ -11,6 +11,7 @@ import { decodeWav, encodeWav } from '../src/audio/wav.js';
 import { loadConfig, type Config, type ConfigInput } from '../src/config.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import type { Runtime } from '../src/runtime/runtime.js';
+import type { ScheduledLlm } from '../src/engines/scheduled.js';
 import { buildServer } from '../src/server.js';
 import { ANONYMOUS_OWNER } from '../src/http/auth.js';
 import { SqliteStore } from '../src/store/sqlite.js';
@@ -92,7 +93,7 @@ describe('HTTP routes (scripted engines)', () => {
     >;
     expect(first.text).toBe('Bien sûr.');
     expect(first.session_id).toMatch(/^sess_/);
-    const llm = s.runtime.engines.llm as FakeLlm;
+    const llm = (s.runtime.engines.llm as ScheduledLlm).inner as FakeLlm;
     await post(`${s.url}/chat`, { message: 'Et ensuite ?', session_id: first.session_id });
     expect(llm.calls.at(-1)!.map((m) => `${m.role}:${m.content}`)).toEqual([
       `system:${s.config.realtime.instructions}`,
@@ -385,7 +386,7 @@ describe('conversations persist', () => {
     const b = await start({}, undefined, db);
     try {
       await post(`${b.url}/chat`, { message: 'Comment je m’appelle ?', session_id });
-      const llm = b.runtime.engines.llm as FakeLlm;
+      const llm = (b.runtime.engines.llm as ScheduledLlm).inner as FakeLlm;
       expect(
         llm.calls
           .at(-1)!
@@ -542,7 +543,7 @@ describe('auth and limits', () => {
       session_id: string;
     };
     expect(first.session_id).toMatch(/^sess_[0-9a-f]{32}$/);
-    const llm = s.runtime.engines.llm as FakeLlm;
+    const llm = (s.runtime.engines.llm as ScheduledLlm).inner as FakeLlm;
     const calls = llm.calls.length;
     for (const path of ['/chat', '/her/chat']) {
       const res = await post(
@@ -731,6 +732,75 @@ describe('slow HTTP readers', () => {
       response!.resume();
       expect(await cut).toBe('cut');
       expect(tts.yielded - before).toBeLessThan(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('HTTP load and live turns (engine queues)', () => {
+  const engineSettings = (engines: ConfigInput['engines']) => loadConfig({ env: {}, overrides: { engines } });
+
+  it('httpBeyondQueueDepthGets503: /tts requests past engines.maxQueuedHttpJobs get 503 engine_busy with Retry-After', async () => {
+    const tts = new FakeTts(() => ({ delayMs: 150 }));
+    tts.serial = true;
+    const runtime = await fakeRuntime(
+      { voices: new Map([['fake', tts]]) },
+      engineSettings({ maxQueuedHttpJobs: 2 }),
+    );
+    const s = await start({ engines: { maxQueuedHttpJobs: 2 } }, runtime);
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => post(`${s.url}/tts`, { text: `Phrase numéro ${i}.` })),
+      );
+      const busy = responses.filter((r) => r.status === 503);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(responses.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(3);
+      expect(busy[0]!.headers.get('retry-after')).toBe('2');
+      expect(await errorOf(busy[0]!)).toMatchObject({ code: 'engine_busy' });
+      await Promise.all(responses.map((r) => r.arrayBuffer().catch(() => undefined)));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('queueWaitDoesNotTimeOutHttpAnswers: the first-token limit starts when an answer leaves the LLM queue', async () => {
+    // One answer at a time (as llama.cpp's one sequence), each 250 ms to its first token; limit 400 ms.
+    const llm = new FakeLlm(() => ({ tokens: ['Oui', '.'], firstTokenMs: 250 }));
+    llm.serial = true;
+    const runtime = await fakeRuntime({ llm });
+    const s = await start({ realtime: { firstTokenTimeoutMs: 400 } }, runtime);
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 3 }, (_, i) => post(`${s.url}/chat`, { message: `question ${i}` })),
+      );
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('stuckEngineShowsInReady: an LLM call that ignores its cancel turns /ready to 503 naming the engine, until it ends', async () => {
+    let unblock!: () => void;
+    const hangUntil = new Promise<void>((r) => (unblock = r));
+    const llm = new FakeLlm((call) => (call === 0 ? { hangAfter: 0, hangUntil } : {}));
+    const runtime = await fakeRuntime({ llm }, engineSettings({ stuckAfterMs: 200 }));
+    const s = await start({ realtime: { firstTokenTimeoutMs: 200 } }, runtime);
+    try {
+      const res = await post(`${s.url}/chat`, { message: 'bonjour' });
+      expect(await errorOf(res)).toMatchObject({ status: 504, code: 'timeout' });
+      await new Promise((r) => setTimeout(r, 300));
+      const stuck = await fetch(`${s.url}/ready`);
+      expect(stuck.status).toBe(503);
+      const report = (await stuck.json()) as { engines: { llm: { state: string; reason: string } } };
+      expect(report.engines.llm.state).toBe('stuck');
+      expect(report.engines.llm.reason).toMatch(/still running/);
+      // The service still answers (the stuck call no longer holds the queue).
+      expect((await post(`${s.url}/chat`, { message: 'encore' })).status).toBe(200);
+      unblock();
+      await new Promise((r) => setTimeout(r, 50));
+      const after = await fetch(`${s.url}/ready`);
+      expect(after.status).toBe(200);
     } finally {
       await s.close();
     }

@@ -46,6 +46,7 @@ export async function loadStt(
     audioCtx: config.stt.audioCtx,
     beamSize: config.stt.beamSize,
     timeoutMs: config.stt.timeoutMs,
+    maxBatchWaiting: config.engines.maxQueuedHttpJobs,
     logger,
     ...(vad ? { vad: { engine: vad, options: segmenterOptions(config) } } : {}),
   });

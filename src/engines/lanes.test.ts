@@ -85,4 +85,80 @@ describe('LaneQueue', () => {
     expect(order).toEqual(['p1', 'l1', 'p2', 'b1']);
     await q.drain();
   });
+
+  it('runs up to `capacity` jobs at once', async () => {
+    const q = new LaneQueue({ capacity: 2 });
+    let running = 0;
+    let most = 0;
+    const job = () => {
+      running++;
+      most = Math.max(most, running);
+      return tick(10).then(() => void running--);
+    };
+    await Promise.all([q.run('batch', job), q.run('batch', job), q.run('live', job), q.run('batch', job)]);
+    expect(most).toBe(2);
+  });
+
+  it('httpLaneIsBounded: admitBatch refuses with engine_busy once maxBatchWaiting batch jobs wait; live work is never refused', async () => {
+    const q = new LaneQueue({ maxBatchWaiting: 2, name: 'voice x' });
+    const all = [q.run('batch', () => tick(20))];
+    q.admitBatch();
+    all.push(q.run('batch', () => tick(1)));
+    q.admitBatch();
+    all.push(q.run('batch', () => tick(1)));
+    expect(() => q.admitBatch()).toThrow(expect.objectContaining({ code: 'engine_busy' }));
+    expect(() => q.admitBatch()).toThrow(/voice x already has 2 requests waiting/);
+    all.push(q.run('live', () => tick(1)));
+    await Promise.all(all);
+    expect(() => q.admitBatch()).not.toThrow();
+  });
+
+  it('a job aborted while it waits leaves the queue and never runs', async () => {
+    const q = new LaneQueue();
+    const ran: string[] = [];
+    const first = q.run('batch', () => tick(20).then(() => void ran.push('first')));
+    const controller = new AbortController();
+    const second = q.run('batch', () => Promise.resolve(void ran.push('second')), {
+      signal: controller.signal,
+    });
+    expect(q.waitingIn('batch')).toBe(1);
+    controller.abort(new Error('client gone'));
+    await expect(second).rejects.toThrow('client gone');
+    expect(q.waitingIn('batch')).toBe(0);
+    await first;
+    await q.drain();
+    expect(ran).toEqual(['first']);
+  });
+
+  it('onQueued is called only for a job that waits, onStart when it leaves the queue', async () => {
+    const q = new LaneQueue();
+    const seen: string[] = [];
+    const a = q.run('batch', () => tick(10), {
+      onQueued: () => seen.push('a queued'),
+      onStart: () => seen.push('a started'),
+    });
+    const b = q.run('batch', () => tick(1), {
+      onQueued: () => seen.push('b queued'),
+      onStart: () => seen.push('b started'),
+    });
+    expect(seen).toEqual(['a started', 'b queued']);
+    await Promise.all([a, b]);
+    expect(seen).toEqual(['a started', 'b queued', 'b started']);
+  });
+
+  it('acquire holds a slot until released', async () => {
+    const q = new LaneQueue();
+    const release = await q.acquire('batch');
+    let second = false;
+    const waiting = q.acquire('live').then((r) => {
+      second = true;
+      r();
+    });
+    await tick(10);
+    expect(second).toBe(false);
+    release();
+    await waiting;
+    expect(second).toBe(true);
+    await q.drain();
+  });
 });

@@ -1,6 +1,9 @@
+import { abortReason, VoiceError } from '../errors.js';
+
 /** In priority order: a voice turn's transcript, a partial transcript while the user speaks, file work. */
 export type Lane = 'live' | 'partial' | 'batch';
 const RANK: Record<Lane, number> = { live: 0, partial: 1, batch: 2 };
+const LANES: Lane[] = ['live', 'partial', 'batch'];
 
 /** What a running job is told: `onPreempt` is called when a job of a higher lane wants the engine. */
 export interface LaneSlot {
@@ -8,47 +11,146 @@ export interface LaneSlot {
   onPreempt: (() => void) | undefined;
 }
 
+export interface LaneQueueOptions {
+  /** Jobs run at once (1: an engine whose native state serves one request at a time). */
+  capacity?: number;
+  /**
+   * Batch jobs that may wait before `admitBatch` refuses one more with `engine_busy` (live work is
+   * never refused). Checked when a request is admitted, not per job: a long file's later windows
+   * are never refused once it started.
+   */
+  maxBatchWaiting?: number;
+  /** Names the engine in the `engine_busy` message. */
+  name?: string;
+}
+
+export interface RunOptions {
+  /** First of its lane (a preempted job run again). */
+  front?: boolean;
+  /** Aborting while the job waits takes it out of the queue and rejects with the reason. */
+  signal?: AbortSignal | undefined;
+  /** Called when the job has to wait (no free slot): a wait limit applies until `onStart`. */
+  onQueued?: (() => void) | undefined;
+  /** Called when the job leaves the queue: time limits of the work start here, not at the call. */
+  onStart?: (() => void) | undefined;
+}
+
+interface Waiting {
+  start: () => void;
+}
+
 /**
- * One job at a time, by lane: a live voice turn never waits behind queued partials or file work,
- * and a running job of a lower lane is asked to step aside (`onPreempt`) when a higher one arrives
- * (a batch job is then run again with `run(..., { front: true })`; a partial is dropped). A failed
- * job does not stop the next.
+ * Jobs by lane: a live voice turn never waits behind queued partials or HTTP work, and a running
+ * job of a lower lane is asked to step aside (`onPreempt`) when a higher one arrives and no slot
+ * is free (a batch job is then run again with `front: true`; a partial is dropped). HTTP requests
+ * are admitted while the batch lane is short enough (`engine_busy` otherwise, which HTTP answers
+ * with 503 and `Retry-After`). A failed job does not stop the next.
  */
 export class LaneQueue {
-  private readonly waiting: Record<Lane, (() => void)[]> = { live: [], partial: [], batch: [] };
-  private current: LaneSlot | undefined;
+  private readonly waiting: Record<Lane, Waiting[]> = { live: [], partial: [], batch: [] };
+  private readonly running = new Set<LaneSlot>();
   private idleWaiters: (() => void)[] = [];
+  private readonly capacity: number;
 
-  run<T>(lane: Lane, job: (slot: LaneSlot) => Promise<T>, { front = false } = {}): Promise<T> {
+  constructor(private readonly options: LaneQueueOptions = {}) {
+    this.capacity = Math.max(1, options.capacity ?? 1);
+  }
+
+  /** Jobs waiting in a lane. */
+  waitingIn(lane: Lane): number {
+    return this.waiting[lane].length;
+  }
+
+  /** Throws `engine_busy` when the batch lane is full: an HTTP route checks before it starts work. */
+  admitBatch(): void {
+    const max = this.options.maxBatchWaiting;
+    if (max === undefined || this.waiting.batch.length < max) return;
+    throw new VoiceError(
+      'engine_busy',
+      `${this.options.name ?? 'the engine'} already has ${this.waiting.batch.length} requests waiting; retry later`,
+    );
+  }
+
+  run<T>(lane: Lane, job: (slot: LaneSlot) => Promise<T>, options: RunOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const start = () => {
-        const slot: LaneSlot = { lane, onPreempt: undefined };
-        this.current = slot;
-        job(slot)
-          .then(resolve, reject)
-          .finally(() => {
-            this.current = undefined;
+      const { signal } = options;
+      if (signal?.aborted) return reject(abortReason(signal));
+      const onAbort = () => {
+        const list = this.waiting[lane];
+        const at = list.indexOf(entry);
+        if (at >= 0) list.splice(at, 1);
+        reject(abortReason(signal!));
+        this.settleIdle();
+      };
+      const entry: Waiting = {
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          const slot: LaneSlot = { lane, onPreempt: undefined };
+          this.running.add(slot);
+          let work: Promise<T>;
+          try {
+            options.onStart?.();
+            work = job(slot);
+          } catch (err) {
+            work = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+          }
+          work.then(resolve, reject).finally(() => {
+            this.running.delete(slot);
             this.next();
           });
+        },
       };
-      if (front) this.waiting[lane].unshift(start);
-      else this.waiting[lane].push(start);
-      if (!this.current) this.next();
-      else if (RANK[lane] < RANK[this.current.lane]) this.current.onPreempt?.();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.front) this.waiting[lane].unshift(entry);
+      else this.waiting[lane].push(entry);
+      if (this.running.size < this.capacity) this.next();
+      if (!this.waiting[lane].includes(entry)) return;
+      options.onQueued?.();
+      for (const slot of this.running) if (RANK[lane] < RANK[slot.lane]) slot.onPreempt?.();
     });
+  }
+
+  /**
+   * Holds a slot until the returned release is called: for work that is not one promise (a
+   * streamed LLM answer holds the engine until its last token).
+   */
+  async acquire(lane: Lane, options: RunOptions = {}): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await new Promise<void>((granted, refused) => {
+      this.run(
+        lane,
+        () => {
+          granted();
+          return held;
+        },
+        options,
+      ).catch(refused);
+    });
+    return release;
   }
 
   /** Settles once nothing runs and nothing waits. */
   drain(): Promise<void> {
-    const waiting = this.waiting.live.length + this.waiting.partial.length + this.waiting.batch.length;
-    if (!this.current && waiting === 0) return Promise.resolve();
+    if (this.idle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private idle(): boolean {
+    return this.running.size === 0 && LANES.every((l) => this.waiting[l].length === 0);
+  }
+
   private next() {
-    if (this.current) return;
-    const start = this.waiting.live.shift() ?? this.waiting.partial.shift() ?? this.waiting.batch.shift();
-    if (start) return start();
+    while (this.running.size < this.capacity) {
+      const entry = this.waiting.live.shift() ?? this.waiting.partial.shift() ?? this.waiting.batch.shift();
+      if (!entry) break;
+      entry.start();
+    }
+    this.settleIdle();
+  }
+
+  private settleIdle() {
+    if (!this.idle()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

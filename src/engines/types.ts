@@ -21,6 +21,16 @@ export interface EngineInfo {
   chosenBecause?: string;
 }
 
+/** An engine with a work queue: `admitBatch` throws `engine_busy` when its HTTP lane is full. */
+export interface QueuedEngine {
+  admitBatch(): void;
+}
+
+/** Throws `engine_busy` when any of these engines has no room for one more HTTP job. */
+export function admitBatch(...engines: object[]): void {
+  for (const e of engines) (e as Partial<QueuedEngine>).admitBatch?.();
+}
+
 export interface EngineLoadOptions {
   /** Explicit thread count (ggml and onnxruntime defaults oversubscribe small machines). */
   threads: number;

@@ -27,6 +27,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   session_limit_reached: 429,
   engine_failed: 502,
   engine_unavailable: 503,
+  engine_busy: 503,
   not_ready: 503,
   shutting_down: 503,
   store_unavailable: 503,
@@ -74,7 +75,8 @@ export function registerErrorHandling(app: FastifyInstance, onError?: (code: Err
     const error = err instanceof VoiceError ? err : fromFastify(err);
     const status = httpStatus(error.code);
     onError?.(error.code);
-    if (error.code === 'not_ready' || error.code === 'shutting_down') void reply.header('retry-after', '5');
+    if (error.code === 'not_ready' || error.code === 'shutting_down' || error.code === 'engine_busy')
+      void reply.header('retry-after', error.code === 'engine_busy' ? '2' : '5');
     if (status >= 500) request.log.error({ code: error.code, err: error.message }, 'request failed');
     else request.log.info({ code: error.code }, 'request refused');
     if (reply.raw.headersSent) {

@@ -26,6 +26,13 @@ export interface AnswerOptions {
   firstTokenTimeoutMs: number;
   /** Longest synthesis of one sentence. */
   ttsTimeoutMs: number;
+  /**
+   * Longest wait in an engine's queue before the LLM or a sentence's synthesis starts; the stage's
+   * own limit starts when it leaves the queue. Defaults to the stage's limit.
+   */
+  queueTimeoutMs?: number | undefined;
+  /** `batch` for HTTP answers: a voice turn's work goes first. */
+  priority?: 'live' | 'batch' | undefined;
   timeline?: TurnTimeline | undefined;
 }
 
@@ -94,6 +101,9 @@ async function think(
   try {
     const stream = o.llm.chat(o.messages, {
       signal: stage.signal,
+      onQueued: () => stage.arm('waiting for the LLM', o.queueTimeoutMs),
+      onStart: () => stage.arm('first LLM token'),
+      ...(o.priority ? { priority: o.priority } : {}),
       ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
       ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
     });
@@ -144,7 +154,13 @@ async function synthesize(o: AnswerOptions, tts: TtsEngine, sentence: string, si
   const parts: Float32Array[] = [];
   let sampleRate = 0;
   try {
-    const stream = tts.synthesize(sentence, { signal: stage.signal, rate: o.speed });
+    const stream = tts.synthesize(sentence, {
+      signal: stage.signal,
+      rate: o.speed,
+      onQueued: () => stage.arm('waiting for the voice', o.queueTimeoutMs),
+      onStart: () => stage.arm('synthesis of a sentence'),
+      ...(o.priority ? { priority: o.priority } : {}),
+    });
     for await (const chunk of abortable(stream, stage.signal)) {
       parts.push(chunk.samples);
       sampleRate = chunk.sampleRate;

@@ -21,11 +21,12 @@ export class StageTimer {
     return this.controller.signal;
   }
 
-  arm(what: string): void {
+  /** (Re)starts the clock: `ms` for this step when it is not the stage's own limit (a queue wait). */
+  arm(what: string, ms = this.ms): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(
-      () => this.controller.abort(new VoiceError('timeout', `${what} took longer than ${this.ms} ms`)),
-      this.ms,
+      () => this.controller.abort(new VoiceError('timeout', `${what} took longer than ${ms} ms`)),
+      ms,
     );
   }
 

@@ -3,6 +3,7 @@ import { writeInTurn } from '../http/stream-write.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { float32ToInt16 } from '../audio/pcm.js';
+import { admitBatch } from '../engines/types.js';
 import { parseBody, requireText, sessionIdSchema } from '../http/validate.js';
 import { streamAnswer, type AnswerEvent, type AnswerOptions } from '../pipeline/answer-stream.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -26,6 +27,7 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const body = parseBody(chatBody, request.body);
     const message = requireText(body.message, 'message', ctx.config.http.maxTextChars);
     const runtime = runtimeOf(ctx);
+    admitBatch(runtime.engines.llm);
     const turn = await startTurn(ctx, request, reply, body.session_id, message);
     const answer = streamAnswer(answerOptions(ctx, runtime, turn, body.max_tokens));
     const sse = /\btext\/event-stream\b/.test(String(request.headers.accept ?? ''));
@@ -60,6 +62,7 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const message = requireText(body.message, 'message', ctx.config.http.maxTextChars);
     const runtime = runtimeOf(ctx);
     const voice = voiceOf(runtime, body.voice);
+    admitBatch(runtime.engines.llm, voice.tts);
     const turn = await startTurn(ctx, request, reply, body.session_id, message);
     const answer = streamAnswer({
       ...answerOptions(ctx, runtime, turn, body.max_tokens),
@@ -95,6 +98,8 @@ function answerOptions(
     firstClauseMinChars: rt.firstClauseMinChars,
     firstTokenTimeoutMs: rt.firstTokenTimeoutMs,
     ttsTimeoutMs: rt.ttsTimeoutMs,
+    queueTimeoutMs: ctx.config.engines.queueTimeoutMs,
+    priority: 'batch',
     timeline: turn.timeline,
   };
 }

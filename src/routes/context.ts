@@ -27,7 +27,7 @@ export interface RouteContext {
 /** The engines, or a `not_ready` error (503) while they load and warm up. */
 export function runtimeOf(ctx: RouteContext): Runtime {
   const runtime = ctx.loaded();
-  if (!runtime || !runtime.readiness.ready)
+  if (!runtime || !runtime.readiness.serving)
     throw new VoiceError('not_ready', 'the engines are still loading or warming up; see GET /ready');
   return runtime;
 }

@@ -3,10 +3,12 @@ import { writeInTurn } from '../http/stream-write.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { TtsChunk } from '../engines/tts/types.js';
+import { admitBatch } from '../engines/types.js';
 import { VoiceError } from '../errors.js';
 import { HttpAudioEncoder, type HttpAudioFormat } from '../http/audio-encoder.js';
 import { parseBody, requireText } from '../http/validate.js';
-import { withTimeout } from '../pipeline/abortable.js';
+import { raceAbort } from '../pipeline/abortable.js';
+import { StageTimer } from '../pipeline/stage-timer.js';
 import { OPENAI_VOICES } from '../protocol/session-settings.js';
 import { runtimeOf, voiceOf, type RouteContext } from './context.js';
 
@@ -71,6 +73,7 @@ async function streamSpeech(
 ): Promise<FastifyReply> {
   const runtime = runtimeOf(ctx);
   const { tts } = voiceOf(runtime, o.voice);
+  admitBatch(tts);
   const job = ctx.drain.begin();
   const controller = new AbortController();
   const onClose = () => {
@@ -78,10 +81,26 @@ async function streamSpeech(
   };
   reply.raw.on('close', onClose);
   job.signal.addEventListener('abort', () => controller.abort(job.signal.reason), { once: true });
-  const chunks = tts.synthesize(o.text, { signal: controller.signal, rate: o.speed })[Symbol.asyncIterator]();
-  const timeoutMs = ctx.config.realtime.ttsTimeoutMs;
-  const next = () => withTimeout(() => chunks.next(), timeoutMs, 'synthesis of a sentence');
+  // Each sentence's time limit starts when it leaves the voice's queue, where voice turns go first.
+  const stage = new StageTimer(controller.signal, ctx.config.realtime.ttsTimeoutMs);
+  const speech = tts.synthesize(o.text, {
+    signal: stage.signal,
+    rate: o.speed,
+    priority: 'batch',
+    onQueued: () => stage.arm('waiting for the voice', ctx.config.engines.queueTimeoutMs),
+    onStart: () => stage.arm('synthesis of a sentence'),
+  });
+  const chunks = speech[Symbol.asyncIterator]();
+  const next = async () => {
+    stage.arm('synthesis of a sentence');
+    try {
+      return await raceAbort(chunks.next(), stage.signal);
+    } finally {
+      stage.disarm();
+    }
+  };
   const end = () => {
+    stage.dispose();
     reply.raw.off('close', onClose);
     job.end();
   };

@@ -1,3 +1,4 @@
+import { admitBatch } from '../engines/types.js';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeWithFfmpeg, type FfmpegLimits } from '../audio/ffmpeg.js';
@@ -57,6 +58,7 @@ async function handle(
   if (language !== undefined && !/^[a-z]{2,3}$/.test(language))
     throw new VoiceError('invalid_request', 'language must be an ISO 639-1 code such as fr or en');
   const runtime = runtimeOf(ctx);
+  admitBatch(runtime.engines.stt);
   const maxSec = ctx.config.stt.maxAudioSec;
   if (upload.data.toString('ascii', 0, 4) === 'RIFF') {
     const sec = wavDurationSec(upload.data, upload.name);
@@ -86,12 +88,7 @@ async function handle(
         ...(language ? { language } : {}),
         ...(task === 'translate' ? { translate: true } : {}),
       },
-    ).catch((err: unknown) => {
-      // Only the engine's own failures count against its readiness, not the decoder's.
-      if (err instanceof VoiceError && (err.code === 'engine_failed' || err.code === 'timeout'))
-        runtime.readiness.error('stt', err);
-      throw err;
-    });
+    );
     const text = transcript.text.trim();
     if (format === 'text') return reply.type('text/plain; charset=utf-8').send(text);
     if (format === 'srt')

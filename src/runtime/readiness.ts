@@ -7,7 +7,10 @@ export const OPTIONAL_STAGES = ['turn'] as const;
 export type Stage = (typeof STAGES)[number] | (typeof OPTIONAL_STAGES)[number];
 
 export interface EngineStatus {
-  state: 'pending' | 'loading' | 'warming' | 'ready' | 'failed';
+  /** `stuck` and `failing`: loaded, but unwell while serving (see `unwell`). */
+  state: 'pending' | 'loading' | 'warming' | 'ready' | 'failed' | 'stuck' | 'failing';
+  /** Why the engine is `stuck` or `failing`. */
+  reason?: string;
   engine?: string;
   model?: string;
   device?: string;
@@ -39,8 +42,17 @@ export class Readiness {
   /** Milliseconds from the start of loading to ready. */
   readyAfterMs: number | undefined;
 
+  /** Every required engine loaded, warmed and well: what /ready reports. */
   get ready(): boolean {
     return STAGES.every((s) => this.engines[s].state === 'ready');
+  }
+
+  /**
+   * Every required engine loaded and warmed, well or not: requests are served (a stuck or failing
+   * engine answers with its own errors; /ready takes the instance out of a load balancer).
+   */
+  get serving(): boolean {
+    return STAGES.every((s) => ['ready', 'stuck', 'failing'].includes(this.engines[s].state));
   }
 
   loading(stage: Stage): void {
@@ -69,6 +81,20 @@ export class Readiness {
     this.engines[stage].state = 'failed';
     if (fallback) this.engines[stage].fallback = fallback;
     this.error(stage, err);
+  }
+
+  /**
+   * A loaded engine that stopped serving well: a job that does not stop (`stuck`) or failures in a
+   * row (`failing`). The service is not ready until it `recovered`.
+   */
+  unwell(stage: Stage, state: 'stuck' | 'failing', reason: string): void {
+    this.engines[stage].state = state;
+    this.engines[stage].reason = reason;
+  }
+
+  recovered(stage: Stage): void {
+    this.engines[stage].state = 'ready';
+    delete this.engines[stage].reason;
   }
 
   /** Records a failure of an engine while serving; it stays ready (the next request may succeed). */

@@ -10,6 +10,7 @@ import { SentenceCache } from '../pipeline/sentence-cache.js';
 import { encodeForWire } from '../protocol/audio-format.js';
 import { defaultSettings } from '../protocol/session-settings.js';
 import { Readiness, type Stage } from './readiness.js';
+import { superviseEngines } from './supervise.js';
 import { warmUp } from './warm-up.js';
 
 /**
@@ -88,7 +89,12 @@ export async function loadRuntime(
     }
     logger.info({ readyAfterMs: readiness.readyAfterMs }, 'engines loaded and warmed up');
     return {
-      engines: { vad, stt, llm, voices, defaultVoice: voice, ...(turn ? { turn } : { turnUnavailable }) },
+      engines: superviseEngines(
+        { vad, stt, llm, voices, defaultVoice: voice, ...(turn ? { turn } : { turnUnavailable }) },
+        config,
+        readiness,
+        logger,
+      ),
       fillers,
       cache: new SentenceCache(config.realtime.sentenceCacheSize),
       model: `${llm.info.engine}:${llm.info.model}`,

@@ -32,6 +32,8 @@ export interface ResponseContext {
   cache: SentenceCache;
   settings: SessionSettings;
   realtime: Config['realtime'];
+  /** Longest wait in an engine's queue (the stage limits start when the work does). */
+  queueTimeoutMs: number;
   /** How this session's turns are transcribed (encoder context, beam). */
   liveStt: Pick<TranscribeOptions, 'audioCtx' | 'beamSize'>;
   conversation: Conversation;
@@ -289,6 +291,7 @@ export class RealtimeResponse {
       firstClauseMinChars: ctx.realtime.firstClauseMinChars,
       firstTokenTimeoutMs: ctx.realtime.firstTokenTimeoutMs,
       ttsTimeoutMs: ctx.realtime.ttsTimeoutMs,
+      queueTimeoutMs: ctx.queueTimeoutMs,
       timeline: request.timeline,
     });
     for await (const event of stream) {

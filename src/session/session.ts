@@ -393,6 +393,7 @@ export class RealtimeSession {
         cache: this.deps.cache,
         settings: this.settings,
         realtime: this.deps.config.realtime,
+        queueTimeoutMs: this.deps.config.engines.queueTimeoutMs,
         liveStt: { audioCtx: this.deps.config.stt.liveAudioCtx, beamSize: this.deps.config.stt.liveBeamSize },
         conversation: this.conversation,
         dialect: this.deps.dialect,

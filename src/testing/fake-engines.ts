@@ -4,6 +4,7 @@ import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from '../engines/l
 import type { SttEngine, Transcript, TranscribeOptions } from '../engines/stt/types.js';
 import type { SynthesizeOptions, TtsChunk, TtsEngine } from '../engines/tts/types.js';
 import type { TurnEngine, TurnPrediction } from '../engines/turn/types.js';
+import { SerialQueue } from '../engines/serial.js';
 import type { EngineInfo } from '../engines/types.js';
 
 /**
@@ -87,15 +88,40 @@ export interface LlmScript {
   failAfter?: number;
   /** Never yields (and ignores the abort signal) after this many tokens. */
   hangAfter?: number;
+  /** With `hangAfter`: the hang ends (the call then finishes) when this settles. */
+  hangUntil?: Promise<unknown>;
 }
 
 export class FakeLlm implements LlmEngine {
   readonly info = info('fake-llm');
   readonly calls: ChatMessage[][] = [];
+  /** One answer at a time, the others waiting inside, as an engine with one native sequence. */
+  serial = false;
+  private readonly jobs = new SerialQueue();
   constructor(public script: (call: number) => LlmScript = () => ({ tokens: ['Bien ', 'sûr', '.'] })) {}
 
   async *chat(messages: ChatMessage[], options: ChatOptions = {}): AsyncIterable<LlmEvent> {
+    if (!this.serial) {
+      yield* this.answer(messages, options);
+      return;
+    }
+    let release!: () => void;
+    await new Promise<void>((started) => {
+      void this.jobs.run(() => {
+        started();
+        return new Promise<void>((r) => (release = r));
+      });
+    });
+    try {
+      yield* this.answer(messages, options);
+    } finally {
+      release();
+    }
+  }
+
+  private async *answer(messages: ChatMessage[], options: ChatOptions): AsyncGenerator<LlmEvent> {
     const s = this.script(this.calls.length);
+    const hang = () => (s.hangUntil ? s.hangUntil.then(() => undefined) : never());
     this.calls.push(messages.map((m) => ({ ...m })));
     const tokens = s.tokens ?? ['Bien ', 'sûr', '.'];
     const started = performance.now();
@@ -107,7 +133,7 @@ export class FakeLlm implements LlmEngine {
       timing: { firstTokenMs: null, totalMs: performance.now() - started, tokensPerSec: 0 },
     });
     for (const token of tokens) {
-      if (s.hangAfter === sent) await never();
+      if (s.hangAfter === sent) await hang();
       if (s.failAfter === sent) throw new VoiceError('engine_failed', 'scripted LLM failure');
       try {
         await sleep(sent === 0 ? (s.firstTokenMs ?? 5) : (s.tokenMs ?? 2), options.signal);
@@ -118,7 +144,7 @@ export class FakeLlm implements LlmEngine {
       sent++;
       yield { type: 'delta', text: token };
     }
-    if (s.hangAfter === sent) await never();
+    if (s.hangAfter === sent) await hang();
     yield done('stop');
   }
 
@@ -135,6 +161,8 @@ export interface TtsScript {
   hang?: boolean;
   /** The audio is yielded this many times (as a long text cut into sentences would be). */
   chunks?: number;
+  /** Synthesis time of each chunk after the first. */
+  chunkMs?: number;
 }
 
 /** Speaks a 440 Hz tone whose length follows the text, at 24 kHz. */
@@ -144,22 +172,30 @@ export class FakeTts implements TtsEngine {
   readonly calls: string[] = [];
   /** Chunks handed out so far, over all calls. */
   yielded = 0;
+  /** One sentence at a time, the others waiting inside, as a voice with one native session. */
+  serial = false;
+  private readonly jobs = new SerialQueue();
   constructor(public script: (call: number, text: string) => TtsScript = () => ({})) {}
 
   async *synthesize(text: string, options: SynthesizeOptions = {}): AsyncIterable<TtsChunk> {
     const s = this.script(this.calls.length, text);
     this.calls.push(text);
     if (s.hang) await never();
-    await sleep(s.delayMs ?? 2, options.signal);
+    await this.work(s.delayMs ?? 2, options.signal);
     if (s.fail) throw new VoiceError('engine_failed', s.fail);
     const sampleRate = 24000;
     const samples = new Float32Array(Math.round(((s.msPerChar ?? 4) * text.length * sampleRate) / 1000));
     for (let i = 0; i < samples.length; i++)
       samples[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / sampleRate);
     for (let n = 0; n < (s.chunks ?? 1); n++) {
+      if (n > 0 && s.chunkMs) await this.work(s.chunkMs, options.signal);
       this.yielded++;
       yield { samples, sampleRate, text };
     }
+  }
+
+  private work(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return this.serial ? this.jobs.run(() => sleep(ms, signal)) : sleep(ms, signal);
   }
 
   close(): Promise<void> {

@@ -6,11 +6,19 @@ import { FillerBank } from '../pipeline/fillers.js';
 import { SentenceCache } from '../pipeline/sentence-cache.js';
 import { Readiness, STAGES } from '../runtime/readiness.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { superviseEngines } from '../runtime/supervise.js';
+import { configSchema, type Config } from '../config.js';
 import { FakeLlm, FakeStt, FakeTts } from './fake-engines.js';
 import { FakeVad } from './fake-vad.js';
 
-/** A runtime of scripted engines, loaded and warmed (for route and session plumbing tests). */
-export async function fakeRuntime(engines: Partial<EngineSet> = {}): Promise<Runtime> {
+/**
+ * A runtime of scripted engines, loaded and warmed (for route and session plumbing tests), behind
+ * the same queues and health tracking as the real engines (`engines` settings of `config`).
+ */
+export async function fakeRuntime(
+  engines: Partial<EngineSet> = {},
+  config: Pick<Config, 'engines'> = configSchema.parse({}),
+): Promise<Runtime> {
   const tts = new FakeTts();
   const voices = engines.voices ?? new Map<string, TtsEngine>([['fake', tts]]);
   const defaultVoice = engines.defaultVoice ?? [...voices.keys()][0]!;
@@ -41,7 +49,7 @@ export async function fakeRuntime(engines: Partial<EngineSet> = {}): Promise<Run
     readiness.failed('turn', new Error(all.turnUnavailable), TURN_FALLBACK);
   }
   return {
-    engines: all,
+    engines: superviseEngines(all, config, readiness, silentLogger),
     fillers: await FillerBank.build(voices, { fr: ['Hum.'] }, silentLogger),
     cache: new SentenceCache(16),
     model: 'fake:scripted',

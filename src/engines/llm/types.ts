@@ -9,6 +9,12 @@ export interface ChatOptions {
   signal?: AbortSignal;
   maxTokens?: number;
   temperature?: number;
+  /** `live` (default): a voice turn, answered before queued `batch` (HTTP) work. */
+  priority?: 'live' | 'batch';
+  /** Called when the work has to wait in the engine's queue (engines without a queue never call it). */
+  onQueued?: () => void;
+  /** Called when the answer leaves the engine's queue and starts: its time limits start here. */
+  onStart?: () => void;
 }
 
 export interface LlmUsage {

@@ -20,6 +20,10 @@ export interface TranscribeOptions {
    * job arrives (a preempted batch job is run again, a preempted partial fails with `aborted`).
    */
   priority?: 'live' | 'partial' | 'batch';
+  /** Called when the work has to wait in the engine's queue (engines without a queue never call it). */
+  onQueued?: () => void;
+  /** Called when the job leaves the engine's queue and starts: its time limit starts here. */
+  onStart?: () => void;
   /** Write the speech in English, whatever its language (Whisper's translate task). */
   translate?: boolean;
   /**

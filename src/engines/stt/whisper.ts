@@ -4,7 +4,7 @@ import { resample } from '../../audio/resample.js';
 import { VoiceError, abortReason, throwIfAborted } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { LaneQueue, type Lane } from '../lanes.js';
-import { loadedInfo, type EngineInfo, type EngineLoadOptions } from '../types.js';
+import { loadedInfo, type EngineInfo, type EngineLoadOptions, type QueuedEngine } from '../types.js';
 import { detectSpeech } from '../vad/segmenter.js';
 import type { SegmenterOptions, VadEngine } from '../vad/types.js';
 import { filterHallucination } from './hallucination.js';
@@ -31,6 +31,8 @@ export interface WhisperOptions extends EngineLoadOptions {
   /** Beam search width; 1 = greedy decoding. */
   beamSize?: number;
   timeoutMs: number;
+  /** File jobs that may wait before `admitBatch` refuses more (`engine_busy`). */
+  maxBatchWaiting?: number;
   /** When set, audio this VAD finds no speech in is never decoded. */
   vad?: { engine: VadEngine; options: SegmenterOptions };
 }
@@ -60,15 +62,21 @@ export function resolveAudioCtx(setting: AudioCtxSetting, durationSec: number): 
  * job stops whisper.cpp between two graph nodes (see the build script's patches) and rejects at
  * once; the next job waits for the native side to settle.
  */
-export class WhisperStt implements SttEngine {
-  private readonly jobs = new LaneQueue();
+export class WhisperStt implements SttEngine, QueuedEngine {
+  private readonly jobs: LaneQueue;
   private closed = false;
 
   private constructor(
     private readonly ctx: NativeWhisperContext,
     readonly info: EngineInfo,
     private readonly options: WhisperOptions,
-  ) {}
+  ) {
+    this.jobs = new LaneQueue({ name: 'whisper.cpp', maxBatchWaiting: options.maxBatchWaiting });
+  }
+
+  admitBatch(): void {
+    this.jobs.admitBatch();
+  }
 
   static load(modelPath: string, modelId: string, options: WhisperOptions): WhisperStt {
     throwIfAborted(options.signal);
@@ -154,6 +162,7 @@ export class WhisperStt implements SttEngine {
       },
       signal,
       opts.priority ?? 'live',
+      opts.onStart,
     );
     timing.decodeMs = performance.now() - d0;
     const level = activeLevelDbfs(samples, WHISPER_RATE);
@@ -185,6 +194,7 @@ export class WhisperStt implements SttEngine {
     params: Omit<NativeTranscribeOptions, 'maxThreads'> & { language: string },
     signal: AbortSignal,
     lane: Lane,
+    onStart?: () => void,
     front = false,
   ): Promise<NativeTranscribeResult> {
     const pcm = float32ToInt16(samples);
@@ -213,7 +223,7 @@ export class WhisperStt implements SttEngine {
           timeout.removeEventListener('abort', stop);
         }
       },
-      { front },
+      { front, onStart },
     );
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(abortReason(signal));
@@ -225,7 +235,7 @@ export class WhisperStt implements SttEngine {
       run.then(
         ({ result, preempted, timedOut }) => {
           if (preempted && !signal.aborted && result.isAborted && lane === 'batch')
-            return settle(() => resolve(this.runExclusive(samples, params, signal, lane, true)));
+            return settle(() => resolve(this.runExclusive(samples, params, signal, lane, undefined, true)));
           if (!result.isAborted) return settle(() => resolve(result));
           settle(() =>
             reject(

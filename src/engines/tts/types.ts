@@ -16,6 +16,12 @@ export interface SynthesizeOptions {
   /** Piper multi-speaker voices. */
   speaker?: number;
   signal?: AbortSignal;
+  /** `live` (default): a voice turn, whose sentences go before queued `batch` (HTTP) work. */
+  priority?: 'live' | 'batch';
+  /** Called when the work has to wait in the engine's queue (engines without a queue never call it). */
+  onQueued?: () => void;
+  /** Called when each sentence leaves the engine's queue and starts: its time limit starts here. */
+  onStart?: () => void;
 }
 
 export interface TtsEngine {

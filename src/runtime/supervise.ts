@@ -1,0 +1,45 @@
+import type { Config } from '../config.js';
+import { LaneQueue } from '../engines/lanes.js';
+import { ScheduledLlm, ScheduledTts, WatchedStt } from '../engines/scheduled.js';
+import type { TtsEngine } from '../engines/tts/types.js';
+import type { EngineSet } from '../engines/types.js';
+import type { Logger } from '../log.js';
+import { EngineHealth } from './engine-health.js';
+import type { Readiness, Stage } from './readiness.js';
+
+/**
+ * The engines as requests and sessions use them once loaded: the LLM and each voice behind a lane
+ * queue (voice turns first, a bounded HTTP lane), and every STT, LLM and TTS job watched, so a
+ * stuck or failing engine turns `/ready` to 503 with its name.
+ */
+export function superviseEngines(
+  engines: EngineSet,
+  config: Pick<Config, 'engines'>,
+  readiness: Readiness,
+  logger: Logger,
+): EngineSet {
+  const c = config.engines;
+  const health = (stage: Stage) => new EngineHealth(stage, readiness, c, logger);
+  const ttsHealth = health('tts');
+  const voices = new Map<string, TtsEngine>();
+  for (const [id, tts] of engines.voices)
+    voices.set(
+      id,
+      new ScheduledTts(
+        tts,
+        new LaneQueue({ name: `voice ${id}`, maxBatchWaiting: c.maxQueuedHttpJobs }),
+        ttsHealth,
+      ),
+    );
+  const llmQueue = new LaneQueue({
+    name: engines.llm.info.engine,
+    capacity: c.llmParallel,
+    maxBatchWaiting: c.maxQueuedHttpJobs,
+  });
+  return {
+    ...engines,
+    stt: new WatchedStt(engines.stt, health('stt')),
+    llm: new ScheduledLlm(engines.llm, llmQueue, health('llm')),
+    voices,
+  };
+}
