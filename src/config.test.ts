@@ -13,6 +13,7 @@ describe('config', () => {
       tlsCert: '',
       tlsKey: '',
       allowedOrigins: [],
+      trustProxy: [],
       shutdownDeadlineMs: 10_000,
     });
     expect(config.stt.language).toBe('fr');

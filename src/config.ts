@@ -37,6 +37,12 @@ export const configSchema = z.strictObject({
         .describe(
           'Web origins (`https://app.example`) whose pages may open the WebSocket, besides the same origin and clients that send no Origin (`*` = any page; JSON array or comma-separated list).',
         ),
+      trustProxy: z
+        .array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]))
+        .default([])
+        .describe(
+          'Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` gives the client address (rate limits, session quotas without auth and failed-auth blocking count per client address); empty = the socket address, the header ignored.',
+        ),
       host: z
         .string()
         .min(1)

@@ -47,11 +47,18 @@ declare module 'fastify' {
   }
 }
 
+const checkingIntervalMs = (requestTimeoutMs: number) =>
+  Math.min(30_000, Math.max(250, Math.round(requestTimeoutMs / 4)));
+
 /** The HTTP and WebSocket app: hooks, limits and routes (one file per group under routes/). */
 export async function buildServer({ config, logger, runtime, readiness, store, gpu }: ServerDeps) {
   const { tlsCert, tlsKey } = config.server;
+  // Node looks for requests past their time every 30 s by default: a 408 would come up to 30 s late.
+  const checking = { connectionsCheckingInterval: checkingIntervalMs(config.http.requestTimeoutMs) };
   const https =
-    tlsCert && tlsKey ? { https: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } } : {};
+    tlsCert && tlsKey
+      ? { https: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey), ...checking } }
+      : {};
   const app = Fastify({
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- routes take the base logger type
     loggerInstance: logger as FastifyBaseLogger,
@@ -59,8 +66,12 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutMs,
+    http: checking,
+    trustProxy: config.server.trustProxy.length > 0 ? config.server.trustProxy : false,
     ...https,
   });
+  // Node cuts a slow request body at requestTimeout only while headersTimeout is not longer.
+  app.server.headersTimeout = Math.min(60_000, config.http.requestTimeoutMs);
   const sessions = new SessionRegistry(config.realtime.maxSessions, config.auth.maxSessionsPerToken);
   const drain = new Drain();
   const monitor = gpu ?? new GpuMonitor();

@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -644,6 +645,54 @@ describe('auth and limits', () => {
       expect(await errorOf(refused)).toMatchObject({ status: 429, code: 'rate_limited' });
     } finally {
       await guarded.close();
+    }
+  });
+
+  it.each([
+    [
+      'behindProxyEachClientHasItsOwnBucket: with server.trustProxy, X-Forwarded-For names the client',
+      ['127.0.0.1'],
+      401,
+    ],
+    ['without server.trustProxy, X-Forwarded-For is ignored (a client cannot pick its bucket)', [], 429],
+  ])('%s', async (_, trustProxy, otherClient) => {
+    const guarded = await start({
+      server: { trustProxy },
+      auth: { enabled: true, secret: SECRET },
+      http: { requestsPerMinute: 1000, authFailuresPerMinute: 2 },
+    });
+    try {
+      const get = (client: string) =>
+        fetch(`${guarded.url}/health`, {
+          headers: { authorization: 'Bearer guess', 'x-forwarded-for': client },
+        });
+      for (let i = 0; i < 2; i++) expect((await get('203.0.113.7')).status).toBe(401);
+      expect((await get('203.0.113.7')).status).toBe(429);
+      expect((await get('198.51.100.9')).status).toBe(otherClient);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('slowUploadIsCut: a request body that has not arrived within http.requestTimeoutMs gets 408', async () => {
+    const s = await start({ http: { requestTimeoutMs: 1000 } });
+    try {
+      const started = performance.now();
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(s.url).port), '127.0.0.1');
+        let data = '';
+        socket.on('data', (c: Buffer) => (data += c.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+        // Announces 1000 bytes, sends 10, then nothing (a slow or stalled upload).
+        socket.write(
+          'POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"message"',
+        );
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      await s.close();
     }
   });
 
