@@ -1,4 +1,5 @@
 import type { Audio } from '../audio/wav.js';
+import { VoiceError } from '../errors.js';
 import type { LaneQueue } from './lanes.js';
 import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from './llm/types.js';
 import type { SttEngine, TranscribeOptions, Transcript } from './stt/types.js';
@@ -16,6 +17,39 @@ export interface JobWatch {
 }
 
 const noWatch: JobWatch = { begin: () => ({ end: () => undefined }) };
+
+/**
+ * The engine contracts, checked where engine output enters the service: an engine bug (a delta
+ * that is not text, audio at no sample rate or with non-finite samples) fails the job with
+ * `engine_failed` instead of reaching a client or the history.
+ */
+function checkedEvent(event: LlmEvent, engine: string): LlmEvent {
+  if ((event.type === 'delta' && typeof event.text === 'string') || event.type === 'done') return event;
+  throw new VoiceError(
+    'engine_failed',
+    `${engine} sent an invalid event (${JSON.stringify(event).slice(0, 80)})`,
+  );
+}
+
+function checkedChunk(chunk: TtsChunk, engine: string): TtsChunk {
+  const { samples, sampleRate } = chunk;
+  const valid =
+    samples instanceof Float32Array &&
+    Number.isInteger(sampleRate) &&
+    sampleRate >= 4000 &&
+    sampleRate <= 192_000 &&
+    samples.every(Number.isFinite);
+  if (valid) return chunk;
+  throw new VoiceError(
+    'engine_failed',
+    `${engine} sent invalid audio (${samples?.length} samples at ${sampleRate} Hz)`,
+  );
+}
+
+function checkedTranscript(transcript: Transcript, engine: string): Transcript {
+  if (typeof transcript?.text === 'string' && Array.isArray(transcript.segments)) return transcript;
+  throw new VoiceError('engine_failed', `${engine} returned an invalid transcript`);
+}
 
 /**
  * Releases a queue slot once: when the work ends, or as soon as its caller gives up on it. A job
@@ -67,7 +101,8 @@ export class ScheduledLlm implements LlmEngine, QueuedEngine {
     const ticket = this.watch.begin(signal);
     let error: unknown;
     try {
-      for await (const event of this.inner.chat(messages, options)) yield event;
+      for await (const event of this.inner.chat(messages, options))
+        yield checkedEvent(event, this.info.engine);
     } catch (err) {
       error = err;
       throw err;
@@ -120,6 +155,7 @@ export class ScheduledTts implements TtsEngine, QueuedEngine {
         let step: IteratorResult<TtsChunk>;
         try {
           step = await sentences.next();
+          if (!step.done) checkedChunk(step.value, this.info.engine);
           ticket.end();
         } catch (err) {
           ticket.end(err);
@@ -141,7 +177,7 @@ export class ScheduledTts implements TtsEngine, QueuedEngine {
   }
 }
 
-/** Speech-to-text with its jobs watched (whisper.cpp queues and prioritizes its own jobs). */
+/** Speech-to-text with its jobs watched and checked (whisper.cpp queues and prioritizes its own jobs). */
 export class WatchedStt implements SttEngine, QueuedEngine {
   constructor(
     readonly inner: SttEngine,
@@ -159,7 +195,7 @@ export class WatchedStt implements SttEngine, QueuedEngine {
   async transcribe(audio: Audio, options: TranscribeOptions = {}): Promise<Transcript> {
     const ticket = this.watch.begin(options.signal);
     try {
-      const transcript = await this.inner.transcribe(audio, options);
+      const transcript = checkedTranscript(await this.inner.transcribe(audio, options), this.info.engine);
       ticket.end();
       return transcript;
     } catch (err) {

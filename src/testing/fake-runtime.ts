@@ -13,11 +13,12 @@ import { FakeVad } from './fake-vad.js';
 
 /**
  * A runtime of scripted engines, loaded and warmed (for route and session plumbing tests), behind
- * the same queues and health tracking as the real engines (`engines` settings of `config`).
+ * the same queues and health tracking as the real engines (`engines` settings of `config`, and its
+ * sentence cache size).
  */
 export async function fakeRuntime(
   engines: Partial<EngineSet> = {},
-  config: Pick<Config, 'engines'> = configSchema.parse({}),
+  config: Pick<Config, 'engines' | 'realtime'> = configSchema.parse({}),
 ): Promise<Runtime> {
   const tts = new FakeTts();
   const voices = engines.voices ?? new Map<string, TtsEngine>([['fake', tts]]);
@@ -51,7 +52,7 @@ export async function fakeRuntime(
   return {
     engines: superviseEngines(all, config, readiness, silentLogger),
     fillers: await FillerBank.build(voices, { fr: ['Hum.'] }, silentLogger),
-    cache: new SentenceCache(16),
+    cache: new SentenceCache(config.realtime.sentenceCacheSize),
     model: 'fake:scripted',
     readiness,
     close: () => Promise.resolve(),
