@@ -106,6 +106,19 @@ describe('whisper.cpp STT on real speech', () => {
     expect((await second).text.length).toBeGreaterThan(0);
   });
 
+  it('batchJobPreemptedByALiveTurnIsRunAgain: a file job that steps aside mid-run for a voice turn completes after it', async () => {
+    const jfk = await wav('en/wcpp_jfk.wav');
+    const batch = stt.transcribe(jfk, { language: 'en', priority: 'batch' });
+    await new Promise((r) => setTimeout(r, 300)); // inside the file's encoder pass
+    const live = await stt.transcribe(await wav('fr/s2p_jlo/jlo_01_allume_la_chambre_a_80.wav'), {
+      priority: 'live',
+      speechKnown: true,
+    });
+    expect(live.text).toMatch(/allume la chambre/i);
+    // Before: whisper.cpp rejected the stopped job ("Transcription cancelled"), a 502 for the file.
+    expect((await batch).text).toMatch(/ask not what your country can do for you/i);
+  });
+
   it('an already-aborted signal never starts a job', async () => {
     const err = await stt
       .transcribe(await wav('en/wcpp_jfk.wav'), { signal: AbortSignal.abort() })

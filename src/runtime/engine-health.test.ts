@@ -68,6 +68,7 @@ describe('EngineHealth', () => {
     fail(new VoiceError('timeout', 'two'));
     fail(new VoiceError('aborted', 'barge-in'));
     fail(new VoiceError('empty_audio', 'nothing'));
+    fail(new DOMException('This operation was aborted', 'AbortError'));
     expect(readiness.ready).toBe(true);
     fail(new VoiceError('engine_failed', 'three'));
     expect(readiness.ready).toBe(false);

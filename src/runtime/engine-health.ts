@@ -12,8 +12,9 @@ export interface HealthOptions {
 
 /** Errors that say the engine is unwell; a cancelled job or bad input says nothing about it. */
 function isEngineFailure(err: unknown): boolean {
-  if (!(err instanceof VoiceError)) return err !== undefined;
-  return err.code === 'engine_failed' || err.code === 'timeout';
+  if (err === undefined) return false;
+  if (err instanceof VoiceError) return err.code === 'engine_failed' || err.code === 'timeout';
+  return !(err instanceof Error && err.name === 'AbortError');
 }
 
 /**

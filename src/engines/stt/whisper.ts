@@ -218,6 +218,11 @@ export class WhisperStt implements SttEngine, QueuedEngine {
         timeout.addEventListener('abort', stop, { once: true });
         try {
           return { result: await job.promise, preempted, timedOut: timeout.aborted };
+        } catch (err) {
+          // A stopped job may reject ("Transcription cancelled") instead of resolving as aborted.
+          if (!preempted && !timeout.aborted && !signal.aborted) throw err;
+          const stopped: NativeTranscribeResult = { result: '', segments: [], isAborted: true };
+          return { result: stopped, preempted, timedOut: timeout.aborted };
         } finally {
           signal.removeEventListener('abort', stop);
           timeout.removeEventListener('abort', stop);
