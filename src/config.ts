@@ -383,7 +383,7 @@ export const configSchema = z.strictObject({
           'Longest an upload may take to decode and resample (ffmpeg with one thread, or the worker thread that reads large WAVs); past it the request is a `timeout` and the decoder is stopped.',
         ),
       timeoutMs: timeoutMs(
-        'One decoding (at most 30 s of audio) running longer than this, counted from when it leaves the queue, is aborted.',
+        'One decoding (at most 30 s of audio) running longer than this plus twice its audio duration, counted from when it leaves the queue, is aborted.',
       ),
     })
     .prefault({}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LaneQueue } from './lanes.js';
+import { LaneQueue, LivePriority } from './lanes.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
@@ -160,5 +160,45 @@ describe('LaneQueue', () => {
     await waiting;
     expect(second).toBe(true);
     await q.drain();
+  });
+
+  it('livePriorityAcrossEngines: HTTP work on one engine holds back while a voice turn runs on another, and resumes after', async () => {
+    const priority = new LivePriority(30);
+    const llm = new LaneQueue({ livePriority: priority });
+    const stt = new LaneQueue({ livePriority: priority });
+    const order: string[] = [];
+    const live = llm.run('live', () => tick(40).then(() => void order.push('live answer')));
+    await tick(1);
+    const batch = stt.run('batch', () => Promise.resolve(void order.push('file job')));
+    await tick(20);
+    expect(order).toEqual([]); // free engine, but a voice turn is being answered
+    await live;
+    await tick(10);
+    expect(order).toEqual(['live answer']); // not yet: live work may go on (the next stage)
+    await batch;
+    expect(order).toEqual(['live answer', 'file job']);
+  });
+
+  it('a running file job is asked to step aside when a voice turn starts on another engine', async () => {
+    const priority = new LivePriority(10);
+    const llm = new LaneQueue({ livePriority: priority });
+    const stt = new LaneQueue({ livePriority: priority });
+    const steps: string[] = [];
+    const file = stt.run(
+      'batch',
+      (slot) =>
+        new Promise<string>((resolve) => {
+          const t = setTimeout(() => resolve('done'), 200);
+          slot.onPreempt = () => {
+            clearTimeout(t);
+            steps.push('stepped aside');
+            resolve('preempted');
+          };
+        }),
+    );
+    await tick(5);
+    await llm.run('live', () => tick(5));
+    expect(await file).toBe('preempted');
+    expect(steps).toEqual(['stepped aside']);
   });
 });

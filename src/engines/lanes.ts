@@ -22,6 +22,50 @@ export interface LaneQueueOptions {
   maxBatchWaiting?: number;
   /** Names the engine in the `engine_busy` message. */
   name?: string;
+  /** Shared by the engines of one service: batch work holds back while live work runs anywhere. */
+  livePriority?: LivePriority;
+}
+
+/**
+ * Voice turns first across engines, not only within one queue: while a live job runs on any engine
+ * (a turn's transcript, its answer, a sentence of it), no batch job (HTTP work) starts on any,
+ * and running ones that can step aside are asked to (a file transcription); batch work resumes
+ * once live work has been idle for `resumeAfterMs`, which bridges the gaps between a turn's stages.
+ * On a small CPU the cores then go to the voice turn instead of being shared with HTTP work.
+ */
+export class LivePriority {
+  private active = 0;
+  private idleSince = 0;
+  private readonly queues = new Set<LaneQueue>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly resumeAfterMs = 300) {}
+
+  register(queue: LaneQueue): void {
+    this.queues.add(queue);
+  }
+
+  /** Whether a batch job may start now. */
+  batchMayStart(): boolean {
+    return this.active === 0 && performance.now() - this.idleSince >= this.resumeAfterMs;
+  }
+
+  liveStarted(): void {
+    this.active++;
+    clearTimeout(this.timer);
+    for (const q of this.queues) q.preemptBatch();
+  }
+
+  liveEnded(): void {
+    this.active--;
+    if (this.active > 0) return;
+    this.idleSince = performance.now();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      for (const q of this.queues) q.resume();
+    }, this.resumeAfterMs);
+    this.timer.unref();
+  }
 }
 
 export interface RunOptions {
@@ -54,6 +98,23 @@ export class LaneQueue {
 
   constructor(private readonly options: LaneQueueOptions = {}) {
     this.capacity = Math.max(1, options.capacity ?? 1);
+    options.livePriority?.register(this);
+  }
+
+  /** Joins the service's cross-engine live priority (an engine made before the others). */
+  useLivePriority(priority: LivePriority): void {
+    this.options.livePriority = priority;
+    priority.register(this);
+  }
+
+  /** Asks running batch jobs to step aside (live work started on some engine). */
+  preemptBatch(): void {
+    for (const slot of this.running) if (slot.lane === 'batch') slot.onPreempt?.();
+  }
+
+  /** Starts what may start now (live work has gone idle). */
+  resume(): void {
+    this.next();
   }
 
   /** Jobs waiting in a lane. */
@@ -87,6 +148,8 @@ export class LaneQueue {
           signal?.removeEventListener('abort', onAbort);
           const slot: LaneSlot = { lane, onPreempt: undefined };
           this.running.add(slot);
+          const live = lane === 'live' && this.options.livePriority;
+          if (live) live.liveStarted();
           let work: Promise<T>;
           try {
             options.onStart?.();
@@ -96,6 +159,7 @@ export class LaneQueue {
           }
           work.then(resolve, reject).finally(() => {
             this.running.delete(slot);
+            if (live) live.liveEnded();
             this.next();
           });
         },
@@ -142,7 +206,11 @@ export class LaneQueue {
 
   private next() {
     while (this.running.size < this.capacity) {
-      const entry = this.waiting.live.shift() ?? this.waiting.partial.shift() ?? this.waiting.batch.shift();
+      const batchMayStart = this.options.livePriority?.batchMayStart() ?? true;
+      const entry =
+        this.waiting.live.shift() ??
+        this.waiting.partial.shift() ??
+        (batchMayStart ? this.waiting.batch.shift() : undefined);
       if (!entry) break;
       entry.start();
     }

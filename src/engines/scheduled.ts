@@ -1,6 +1,6 @@
 import type { Audio } from '../audio/wav.js';
 import { VoiceError } from '../errors.js';
-import type { LaneQueue } from './lanes.js';
+import type { LaneQueue, LivePriority } from './lanes.js';
 import type { ChatMessage, ChatOptions, LlmEngine, LlmEvent } from './llm/types.js';
 import type { SttEngine, TranscribeOptions, Transcript } from './stt/types.js';
 import type { SynthesizeOptions, TtsChunk, TtsEngine } from './tts/types.js';
@@ -190,6 +190,10 @@ export class WatchedStt implements SttEngine, QueuedEngine {
 
   admitBatch(): void {
     (this.inner as Partial<QueuedEngine>).admitBatch?.();
+  }
+
+  useLivePriority(priority: LivePriority): void {
+    (this.inner as Partial<QueuedEngine>).useLivePriority?.(priority);
   }
 
   async transcribe(audio: Audio, options: TranscribeOptions = {}): Promise<Transcript> {

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { LivePriority } from './lanes.js';
 import type { LlmEngine } from './llm/types.js';
 import type { SttEngine } from './stt/types.js';
 import type { TtsEngine } from './tts/types.js';
@@ -21,9 +22,13 @@ export interface EngineInfo {
   chosenBecause?: string;
 }
 
-/** An engine with a work queue: `admitBatch` throws `engine_busy` when its HTTP lane is full. */
+/**
+ * An engine with a work queue: `admitBatch` throws `engine_busy` when its HTTP lane is full;
+ * `useLivePriority` makes its batch work hold back while live work runs on any engine.
+ */
 export interface QueuedEngine {
   admitBatch(): void;
+  useLivePriority?(priority: LivePriority): void;
 }
 
 /** Throws `engine_busy` when any of these engines has no room for one more HTTP job. */

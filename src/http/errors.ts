@@ -77,7 +77,9 @@ export function registerErrorHandling(app: FastifyInstance, onError?: (code: Err
     onError?.(error.code);
     if (error.code === 'not_ready' || error.code === 'shutting_down' || error.code === 'engine_busy')
       void reply.header('retry-after', error.code === 'engine_busy' ? '2' : '5');
-    if (status >= 500) request.log.error({ code: error.code, err: error.message }, 'request failed');
+    // A refusal under load is the service working as designed, not a server error.
+    if (status >= 500 && error.code !== 'engine_busy')
+      request.log.error({ code: error.code, err: error.message }, 'request failed');
     else request.log.info({ code: error.code }, 'request refused');
     if (reply.raw.headersSent) {
       reply.raw.destroy();

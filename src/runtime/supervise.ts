@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { LaneQueue } from '../engines/lanes.js';
+import { LaneQueue, LivePriority } from '../engines/lanes.js';
 import { ScheduledLlm, ScheduledTts, WatchedStt } from '../engines/scheduled.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import type { EngineSet } from '../engines/types.js';
@@ -9,8 +9,9 @@ import type { Readiness, Stage } from './readiness.js';
 
 /**
  * The engines as requests and sessions use them once loaded: the LLM and each voice behind a lane
- * queue (voice turns first, a bounded HTTP lane), and every STT, LLM and TTS job watched, so a
- * stuck or failing engine turns `/ready` to 503 with its name.
+ * queue (voice turns first, a bounded HTTP lane), one live priority over them and whisper's own
+ * queue (HTTP work holds back while a voice turn runs anywhere), and every STT, LLM and TTS job
+ * watched, so a stuck or failing engine turns `/ready` to 503 with its name.
  */
 export function superviseEngines(
   engines: EngineSet,
@@ -19,6 +20,7 @@ export function superviseEngines(
   logger: Logger,
 ): EngineSet {
   const c = config.engines;
+  const livePriority = new LivePriority();
   const health = (stage: Stage) => new EngineHealth(stage, readiness, c, logger);
   const ttsHealth = health('tts');
   const voices = new Map<string, TtsEngine>();
@@ -27,7 +29,7 @@ export function superviseEngines(
       id,
       new ScheduledTts(
         tts,
-        new LaneQueue({ name: `voice ${id}`, maxBatchWaiting: c.maxQueuedHttpJobs }),
+        new LaneQueue({ name: `voice ${id}`, maxBatchWaiting: c.maxQueuedHttpJobs, livePriority }),
         ttsHealth,
       ),
     );
@@ -35,10 +37,13 @@ export function superviseEngines(
     name: engines.llm.info.engine,
     capacity: c.llmParallel,
     maxBatchWaiting: c.maxQueuedHttpJobs,
+    livePriority,
   });
+  const stt = new WatchedStt(engines.stt, health('stt'));
+  stt.useLivePriority(livePriority);
   return {
     ...engines,
-    stt: new WatchedStt(engines.stt, health('stt')),
+    stt,
     llm: new ScheduledLlm(engines.llm, llmQueue, health('llm')),
     voices,
   };

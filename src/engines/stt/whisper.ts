@@ -3,7 +3,7 @@ import { float32ToInt16, activeLevelDbfs } from '../../audio/pcm.js';
 import { resample } from '../../audio/resample.js';
 import { VoiceError, abortReason, throwIfAborted } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { LaneQueue, type Lane } from '../lanes.js';
+import { LaneQueue, type Lane, type LivePriority } from '../lanes.js';
 import { loadedInfo, type EngineInfo, type EngineLoadOptions, type QueuedEngine } from '../types.js';
 import { detectSpeech } from '../vad/segmenter.js';
 import type { SegmenterOptions, VadEngine } from '../vad/types.js';
@@ -76,6 +76,10 @@ export class WhisperStt implements SttEngine, QueuedEngine {
 
   admitBatch(): void {
     this.jobs.admitBatch();
+  }
+
+  useLivePriority(priority: LivePriority): void {
+    this.jobs.useLivePriority(priority);
   }
 
   static load(modelPath: string, modelId: string, options: WhisperOptions): WhisperStt {
@@ -198,11 +202,13 @@ export class WhisperStt implements SttEngine, QueuedEngine {
     front = false,
   ): Promise<NativeTranscribeResult> {
     const pcm = float32ToInt16(samples);
+    // A longer window may take longer, more so while the CPU is shared: twice its duration more.
+    const limitMs = Math.round(this.options.timeoutMs + (2 * samples.length * 1000) / WHISPER_RATE);
     const run = this.jobs.run(
       lane,
       async (slot) => {
         throwIfAborted(signal);
-        const timeout = AbortSignal.timeout(this.options.timeoutMs);
+        const timeout = AbortSignal.timeout(limitMs);
         const job = this.ctx.transcribeData(pcm.buffer as ArrayBuffer, {
           ...params,
           // A partial leaves a core to the VAD and the event loop: their lag would delay the turn.
@@ -247,7 +253,7 @@ export class WhisperStt implements SttEngine, QueuedEngine {
               signal.aborted
                 ? abortReason(signal)
                 : timedOut
-                  ? new VoiceError('timeout', `transcription ran longer than ${this.options.timeoutMs} ms`)
+                  ? new VoiceError('timeout', `transcription ran longer than ${limitMs} ms`)
                   : new VoiceError(
                       'aborted',
                       preempted ? 'transcription stepped aside for a live turn' : 'transcription stopped',
