@@ -6,12 +6,9 @@
  * (SSE) and the `/tts` time to the first byte. The first request is reported beside the last, to
  * show the warm-up did its work. `npm run bench:http [-- N]` (default 10).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fmt, machineLine, percentile } from './lib.js';
+import { startServerProcess, waitReady } from './server-process.js';
 
 const n = Number(process.argv[2] ?? 10);
 const PROMPTS = [
@@ -52,35 +49,14 @@ const out = (s: string) => {
 out(`# bench:http ${new Date().toISOString()}`);
 out(await machineLine('llm auto, stt auto'));
 
-const data = mkdtempSync(join(tmpdir(), 'voice-bench-http-'));
-const t0 = performance.now();
-const server = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-  env: { ...process.env, VOICE_STORE_PATH: join(data, 'conversations.db'), VOICE_LOG_LEVEL: 'info' },
-  stdio: ['ignore', 'inherit', 'pipe'],
-});
-// The server logs JSON lines on stderr: read the address, pass on warnings and errors.
-const base = await new Promise<string>((resolve, reject) => {
-  const rl = createInterface({ input: server.stderr });
-  rl.on('line', (line) => {
-    const m = /listening at (http:\/\/[\d.]+:\d+)/.exec(line);
-    if (m) resolve(m[1]!);
-    if (/"level":[456]0/.test(line)) process.stderr.write(`server: ${line}\n`);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-});
+const server = await startServerProcess();
+const t0 = server.startedAt;
+const base = server.base;
 const listening = performance.now() - t0;
-let ready: {
+const ready = await waitReady<{
   readyAfterMs: number;
   engines: Record<string, { engine: string; model: string; warmMs: number }>;
-};
-for (;;) {
-  const res = await fetch(`${base}/ready`);
-  if (res.status === 200) {
-    ready = (await res.json()) as typeof ready;
-    break;
-  }
-  await new Promise((r) => setTimeout(r, 25));
-}
+}>(base);
 const coldStart = performance.now() - t0;
 out(
   `engines: ${Object.entries(ready.engines)
@@ -151,9 +127,7 @@ out(row('/her/chat → first audio chunk', her.first));
 out(row('/her/chat → end of the answer', her.total));
 out(row('/chat (SSE) → first token', chat));
 out(row('/tts → first byte (WAV)', tts));
-server.kill('SIGTERM');
-await new Promise((r) => server.once('exit', r));
-rmSync(data, { recursive: true, force: true });
+await server.stop();
 mkdirSync(new URL('reports', import.meta.url), { recursive: true });
 writeFileSync(new URL('reports/http.md', import.meta.url), `${lines.join('\n')}\n`);
 process.exit(0);

@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface ServerProcess {
+  /** `http://127.0.0.1:PORT` */
+  base: string;
+  child: ChildProcess;
+  /** performance.now() when the process was started. */
+  startedAt: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * `voice serve` in its own process on a free port, with its own store in a temporary folder: a
+ * benchmark client then measures the service as a remote client would. Warnings and errors of the
+ * server's JSON log (stderr) are passed on.
+ */
+export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const data = mkdtempSync(join(tmpdir(), 'voice-bench-'));
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
+    env: {
+      ...process.env,
+      VOICE_STORE_PATH: join(data, 'conversations.db'),
+      VOICE_LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stderr });
+    rl.on('line', (line) => {
+      const m = /listening at (http:\/\/[\d.]+:\d+)/.exec(line);
+      if (m) resolve(m[1]!);
+      if (/"level":[456]0/.test(line)) process.stderr.write(`server: ${line}\n`);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return {
+    base,
+    child,
+    startedAt,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls /ready until 200; returns its report. */
+export async function waitReady<T>(base: string): Promise<T> {
+  for (;;) {
+    const res = await fetch(`${base}/ready`);
+    if (res.status === 200) return (await res.json()) as T;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
