@@ -10,11 +10,10 @@ import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { loadRuntime } from '../src/runtime/runtime.js';
-import { buildServer } from '../src/server.js';
-import { SqliteStore } from '../src/store/sqlite.js';
 import { soak } from '../src/testing/soak.js';
 import { frenchCommands } from '../src/testing/testaudio.js';
 import { fmt, machineLine, percentile } from './lib.js';
+import { listenOnLoopback } from '../src/testing/listen.js';
 
 const [seconds = '600', sessions = '8'] = process.argv.slice(2);
 // All sessions come from this one address: the per-address session quota would refuse them.
@@ -30,14 +29,8 @@ const runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.m
 out(
   `engines: ${[runtime.engines.stt, runtime.engines.llm, ...runtime.engines.voices.values()].map((e) => `${e.info.engine} ${e.info.model}`).join(', ')}`,
 );
-const app = await buildServer({
-  config,
-  logger: silentLogger,
-  runtime: () => runtime,
-  store: new SqliteStore(':memory:'),
-});
-await app.listen({ host: '127.0.0.1', port: 0 });
-const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/realtime`;
+const { app, base } = await listenOnLoopback(config, runtime);
+const url = `${base.replace('http', 'ws')}/v1/realtime`;
 
 const seed = Date.now() % 1_000_000;
 const r = await soak({

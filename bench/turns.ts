@@ -12,12 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
-import { buildServer } from '../src/server.js';
 import { loadRuntime } from '../src/runtime/runtime.js';
-import { SqliteStore } from '../src/store/sqlite.js';
 import type { TurnMeasures } from './turns-client.js';
 import { corpusWer } from '../src/testing/wer.js';
 import { fmt, machineLine, percentile } from './lib.js';
+import { listenOnLoopback } from '../src/testing/listen.js';
 
 const [turns = '12', bargeIns = '6', pauses = '15'] = process.argv.slice(2);
 const config = loadConfig();
@@ -32,14 +31,8 @@ const runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.m
 out(
   `engines: ${[runtime.engines.stt, runtime.engines.llm, ...runtime.engines.voices.values()].map((e) => `${e.info.engine} ${e.info.model}`).join(', ')}; stt audioCtx ${config.stt.audioCtx}, beam ${config.stt.beamSize}`,
 );
-const app = await buildServer({
-  config,
-  logger: silentLogger,
-  runtime: () => runtime,
-  store: new SqliteStore(':memory:'),
-});
-await app.listen({ host: '127.0.0.1', port: 0 });
-const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/realtime`;
+const { app, base } = await listenOnLoopback(config, runtime);
+const url = `${base.replace('http', 'ws')}/v1/realtime`;
 
 const child = fork(new URL('./turns-client.ts', import.meta.url), [url, turns, bargeIns, pauses]);
 const m = await new Promise<TurnMeasures>((resolve, reject) => {

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { TtsEngine } from '../src/engines/tts/types.js';
-import { silentLogger } from '../src/log.js';
 import type { ServerEvent } from '../src/protocol/server-events.js';
-import { buildServer } from '../src/server.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import type { buildServer } from '../src/server.js';
 import { FakeLlm, FakeStt, FakeTts } from '../src/testing/fake-engines.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { FaultPlan, faultyLlm, faultyStt, faultyTts, type Fault } from '../src/testing/faults.js';
+import { listenForTest } from './helpers.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
 
 /**
@@ -46,14 +45,9 @@ beforeAll(async () => {
     },
     config,
   );
-  app = await buildServer({
-    config,
-    logger: silentLogger,
-    runtime: () => runtime,
-    store: new SqliteStore(':memory:'),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const server = await listenForTest(config, runtime);
+  app = server.app;
+  base = server.base.replace('http://', '');
 });
 afterAll(() => app?.close());
 

@@ -26,3 +26,5 @@ export function loadTestVad(): Promise<SileroVad> {
     logger: silentLogger,
   });
 }
+
+export { listenOnLoopback as listenForTest } from '../src/testing/listen.js';

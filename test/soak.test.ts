@@ -3,11 +3,10 @@ import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { loadRuntime, type Runtime } from '../src/runtime/runtime.js';
-import { buildServer } from '../src/server.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import type { buildServer } from '../src/server.js';
 import { soak } from '../src/testing/soak.js';
 import { frenchCommands } from '../src/testing/testaudio.js';
-import { MODELS_DIR, requireSharedAssets } from './helpers.js';
+import { MODELS_DIR, requireSharedAssets, listenForTest } from './helpers.js';
 
 /**
  * The 60 s soak of CI (bench:soak runs it for 10 minutes and measures memory): 8 voice sessions on
@@ -26,14 +25,9 @@ beforeAll(async () => {
     overrides: { llm: { engine: 'llamacpp' }, auth: { maxSessionsPerToken: 8 } },
   });
   runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.models.dir }), silentLogger);
-  app = await buildServer({
-    config,
-    logger: silentLogger,
-    runtime: () => runtime,
-    store: new SqliteStore(':memory:'),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/realtime`;
+  const server = await listenForTest(config, runtime);
+  app = server.app;
+  url = `${server.base.replace('http', 'ws')}/v1/realtime`;
 });
 afterAll(async () => {
   await app?.close();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SentenceSplitter, type SentenceSplitterOptions } from './sentence-splitter.js';
+import { prng as random } from '../testing/prng.js';
 
 interface Case {
   name: string;
@@ -232,18 +233,6 @@ function run(deltas: string[], options?: SentenceSplitterOptions): string[] {
   const splitter = new SentenceSplitter(options);
   const out = deltas.flatMap((d) => splitter.push(d));
   return [...out, ...splitter.flush()];
-}
-
-/** mulberry32: a small seeded PRNG, so failures replay. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Random slices of 0 to 8 characters. */

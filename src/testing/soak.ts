@@ -1,5 +1,6 @@
 import type { ServerEvent } from '../protocol/server-events.js';
 import { RealtimeTestClient } from './realtime-client.js';
+import { prng } from './prng.js';
 
 export interface SoakOptions {
   /** `ws://…/v1/realtime` of a server on real engines. */
@@ -31,18 +32,6 @@ export interface SoakReport {
   /** Ms from the end of the user's clip to the first answer audio, completed turns only. */
   answerAudioMs: number[];
   rss: { atMs: number; bytes: number }[];
-}
-
-/** mulberry32: a failing soak is replayed with its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

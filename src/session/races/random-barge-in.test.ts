@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../protocol/server-events.js';
 import { FakeLlm, FakeStt, FakeTts } from '../../testing/fake-engines.js';
 import { SessionHarness } from '../../testing/session-harness.js';
-
-/** A small seeded PRNG (mulberry32): a failing run is replayed with its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../testing/prng.js';
 
 type Phase = 'before filler' | 'during STT' | 'during LLM' | 'during TTS' | 'during playback';
 

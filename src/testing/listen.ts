@@ -1,0 +1,23 @@
+import type { Config } from '../config.js';
+import { silentLogger } from '../log.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { buildServer } from '../server.js';
+import { SqliteStore } from '../store/sqlite.js';
+
+/**
+ * The service on a free loopback port with a fresh in-memory store (tests and benchmarks): its
+ * HTTP base (`http://127.0.0.1:PORT`) and the app to close.
+ */
+export async function listenOnLoopback(
+  config: Config,
+  runtime: Runtime,
+): Promise<{ app: Awaited<ReturnType<typeof buildServer>>; base: string }> {
+  const app = await buildServer({
+    config,
+    logger: silentLogger,
+    runtime: () => runtime,
+    store: new SqliteStore(':memory:'),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+}
