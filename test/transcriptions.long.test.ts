@@ -95,7 +95,7 @@ afterAll(async () => {
 });
 
 describe('long recordings through /v1/audio/transcriptions', () => {
-  it('35 s: json, verbose_json with segments on the file clock, srt and vtt', async () => {
+  it('35 s: json, verbose_json with segments on the file clock, srt (and vtt on a short file)', async () => {
     const { wav, samples, reference } = await recording(35);
     const duration = samples.length / 16000;
     expect(duration).toBeGreaterThan(35);
@@ -119,8 +119,10 @@ describe('long recordings through /v1/audio/transcriptions', () => {
     const srt = await (await transcribe(wav, 'srt')).text();
     expect(srt).toMatch(/^1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\n\S/);
     expect(srt).toContain('00:00:3'); // cues past 30 s
-    const vtt = await (await transcribe(wav, 'vtt')).text();
-    expect(vtt.startsWith('WEBVTT\n\n')).toBe(true);
+    // The vtt writer shares the segments of srt: one short command is enough to see its format.
+    const short = await recording(1);
+    const vtt = await (await transcribe(short.wav, 'vtt')).text();
+    expect(vtt).toMatch(/^WEBVTT\n\n00:00:\d\d\.\d{3} --> 00:00:\d\d\.\d{3}\n\S/);
   });
 
   it('5 minutes: complete, within 2 points of raw whisper.cpp', async () => {

@@ -83,20 +83,21 @@ export class RealtimeTestClient {
   }
 
   /**
-   * Streams a WAV as 24 kHz PCM16 in 20 ms `input_audio_buffer.append` events at real-time pace,
-   * followed by `silenceMs` of silence. Resolves when the last frame is sent.
+   * Streams a WAV as 24 kHz PCM16 in 20 ms `input_audio_buffer.append` events at real-time pace
+   * (`speed` 0.5: half of it), followed by `silenceMs` of silence. Resolves when the last frame is
+   * sent.
    */
-  async streamWav(path: string, silenceMs = 1000, signal?: AbortSignal): Promise<void> {
+  async streamWav(path: string, silenceMs = 1000, signal?: AbortSignal, speed = 1): Promise<void> {
     const wav = await readWav(path);
     const audio = resample(wav.samples, wav.sampleRate, 24000);
     const silence = new Float32Array(Math.round((silenceMs * 24000) / 1000));
     const all = new Float32Array(audio.length + silence.length);
     all.set(audio);
     all.set(silence, audio.length);
-    await this.streamPcm(all, signal);
+    await this.streamPcm(all, signal, speed);
   }
 
-  async streamPcm(samples: Float32Array, signal?: AbortSignal): Promise<void> {
+  async streamPcm(samples: Float32Array, signal?: AbortSignal, speed = 1): Promise<void> {
     const frame = 480; // 20 ms at 24 kHz
     const started = performance.now();
     for (let i = 0, n = 0; i < samples.length; i += frame, n++) {
@@ -108,7 +109,7 @@ export class RealtimeTestClient {
       });
       this.frameSentAt.push(performance.now());
       this.audioSentMs += (pcm.length * 1000) / 24000;
-      const wait = started + (n + 1) * 20 - performance.now();
+      const wait = started + ((n + 1) * 20) / speed - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
   }
