@@ -22,6 +22,7 @@ import { Readiness } from './runtime/readiness.js';
 import type { Runtime } from './runtime/runtime.js';
 import { SessionRegistry } from './routes/realtime-socket.js';
 import type { ConversationStore } from './store/types.js';
+import { closeIdleConnections } from './http/idle-connections.js';
 
 export { REALTIME_PATHS } from './routes/realtime.js';
 
@@ -72,6 +73,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
   });
   // Node cuts a slow request body at requestTimeout only while headersTimeout is not longer.
   app.server.headersTimeout = Math.min(60_000, config.http.requestTimeoutMs);
+  closeIdleConnections(app.server, app.server.headersTimeout);
   const sessions = new SessionRegistry(config.realtime.maxSessions, config.auth.maxSessionsPerToken);
   const drain = new Drain();
   const monitor = gpu ?? new GpuMonitor();

@@ -1,5 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -671,6 +674,79 @@ describe('auth and limits', () => {
       expect((await get('198.51.100.9')).status).toBe(otherClient);
     } finally {
       await guarded.close();
+    }
+  });
+
+  it('idleConnectionIsClosed: a connection that sends nothing is closed within http.requestTimeoutMs', async () => {
+    const s = await start({ http: { requestTimeoutMs: 1000 } });
+    try {
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(new URL(s.url).port), '127.0.0.1');
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('over TLS too: an idle connection is closed, a request whose answer takes longer is not', async () => {
+    const cert = join(tmp, 'idle-cert.pem');
+    const key = join(tmp, 'idle-key.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const llm = new FakeLlm(() => ({ tokens: ['Oui.'], firstTokenMs: 2500 }));
+    const s = await start(
+      { server: { tlsCert: cert, tlsKey: key }, http: { requestTimeoutMs: 1000 } },
+      await fakeRuntime({ llm }),
+    );
+    const port = Number(new URL(s.url).port);
+    try {
+      const idle = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const socket = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      expect(performance.now() - idle).toBeLessThan(5000);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpsRequest({
+          port,
+          host: '127.0.0.1',
+          path: '/chat',
+          method: 'POST',
+          rejectUnauthorized: false,
+          headers: { 'content-type': 'application/json' },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ message: 'bonjour' }));
+      });
+      expect(status).toBe(200);
+    } finally {
+      await s.close();
     }
   });
 
