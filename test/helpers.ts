@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SileroVad } from '../src/engines/vad/silero.js';
@@ -28,3 +29,31 @@ export function loadTestVad(): Promise<SileroVad> {
 }
 
 export { listenOnLoopback as listenForTest } from '../src/testing/listen.js';
+
+/** A self-signed certificate for 127.0.0.1 and localhost (one day), written into `dir`. */
+export function selfSignedCert(dir: string): { cert: string; key: string } {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}

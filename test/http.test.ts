@@ -1,6 +1,5 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { execFileSync } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +21,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import { FakeLlm, FakeTts } from '../src/testing/fake-engines.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
+import { selfSignedCert } from './helpers.js';
 
 /**
  * The HTTP API on scripted engines (the real engines are in http.real.test.ts): routes, errors,
@@ -693,27 +693,7 @@ describe('auth and limits', () => {
   });
 
   it('over TLS too: an idle connection is closed, a request whose answer takes longer is not', async () => {
-    const cert = join(tmp, 'idle-cert.pem');
-    const key = join(tmp, 'idle-key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSignedCert(mkdtempSync(join(tmp, 'tls-')));
     const llm = new FakeLlm(() => ({ tokens: ['Oui.'], firstTokenMs: 2500 }));
     const s = await start(
       { server: { tlsCert: cert, tlsKey: key }, http: { requestTimeoutMs: 1000 } },

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { buildServer } from '../src/server.js';
 import { loadRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
-import { MODELS_DIR, requireSharedAssets, TESTAUDIO_DIR } from './helpers.js';
+import { MODELS_DIR, requireSharedAssets, selfSignedCert, TESTAUDIO_DIR } from './helpers.js';
 
 /** Real engines end to end: Silero, whisper.cpp, the embedded llama.cpp, espeak-ng French. */
 const clip = (name: string) => join(TESTAUDIO_DIR, 'fr/s2p_jlo', name);
@@ -188,29 +187,7 @@ describe('real-time sessions on real engines', () => {
   });
 
   it('the official openai client (openai/realtime/ws, over TLS) connects, sends audio and receives a spoken answer', async () => {
-    const key = join(tmp, 'key.pem');
-    const cert = join(tmp, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSignedCert(tmp);
     const tlsConfig = { ...config, server: { ...config.server, tlsCert: cert, tlsKey: key } };
     const tls = await buildServer({
       config: tlsConfig,
