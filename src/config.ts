@@ -530,10 +530,12 @@ export const configSchema = z.strictObject({
       maxSessions: z
         .number()
         .int()
-        .min(1)
+        .min(0)
         .max(10_000)
         .default(16)
-        .describe('Concurrent real-time sessions; more are refused with `session_limit_reached`.'),
+        .describe(
+          'Concurrent real-time sessions served locally; more are refused with `session_limit_reached`, or served upstream under the `overflow` fallback policy.',
+        ),
       maxFrameBytes: z
         .number()
         .int()
@@ -686,17 +688,110 @@ export const configSchema = z.strictObject({
         .describe('Synthesized sentences kept in memory (voice + text); 0 disables the cache.'),
     })
     .prefault({}),
+  fallback: z
+    .strictObject({
+      realtime: z
+        .strictObject({
+          url: z
+            .url({ protocol: /^wss?$/ })
+            .default('wss://api.openai.com/v1/realtime')
+            .describe(
+              'WebSocket URL of the OpenAI Realtime API (or of another server speaking it) that sessions fall back to; `?model=` is added.',
+            ),
+          apiKey: z
+            .string()
+            .default('')
+            .describe(
+              'Bearer key of the fallback upstream (also `OPENAI_API_KEY`). Nothing falls back without it; never logged.',
+            ),
+          model: z.string().min(1).default('gpt-realtime').describe('Model the upstream runs (`?model=`).'),
+          caFile: z
+            .string()
+            .default('')
+            .describe(
+              'PEM file of a certificate authority the upstream certificate may chain to, besides the system ones (a private upstream; `NODE_EXTRA_CA_CERTS` works too).',
+            ),
+          voice: z
+            .string()
+            .min(1)
+            .default('marin')
+            .describe(
+              "Upstream voice of a session whose voice is one of this server's own (an OpenAI voice name asked by the client is kept).",
+            ),
+          transcriptionModel: z
+            .string()
+            .min(1)
+            .default('gpt-4o-mini-transcribe')
+            .describe(
+              'Input transcription model asked of the upstream (the user turns keep their transcripts).',
+            ),
+          policy: z
+            .array(z.enum(['unready', 'error', 'overflow', 'always', 'never']))
+            .default(['unready', 'error'])
+            .describe(
+              'When a real-time session is served upstream (with a key): `unready` (a session starting while an engine is not serving), `error` (a local STT/LLM/TTS failure or time-out mid-turn: the session moves upstream and the turn is answered there), `overflow` (beyond `realtime.maxSessions`), `always`, `never` (JSON array or comma-separated list).',
+            ),
+          dialect: z
+            .enum(['ga', 'beta'])
+            .default('ga')
+            .describe('Protocol the upstream speaks: `ga`, or `beta` (`OpenAI-Beta: realtime=v1`).'),
+          connectTimeoutMs: z
+            .number()
+            .int()
+            .min(100)
+            .max(120_000)
+            .default(10_000)
+            .describe(
+              'Connecting to the upstream (TLS and WebSocket upgrade) taking longer fails the fallback.',
+            ),
+          responseTimeoutMs: z
+            .number()
+            .int()
+            .min(100)
+            .max(600_000)
+            .default(30_000)
+            .describe(
+              'An upstream response that sends no event for this long is given up (`fallback_failed`).',
+            ),
+          maxSessions: z
+            .number()
+            .int()
+            .min(0)
+            .max(10_000)
+            .default(16)
+            .describe('Sessions served upstream at once, besides `realtime.maxSessions` local ones.'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 export type ConfigInput = DeepPartial<Config>;
 
-export const ENV_ALIASES: Record<string, string> = {
+/** Fields that hold secrets: shown as `(set)` or empty, never as their value. */
+const SECRET_PATHS = ['auth.secret', 'llm.openaiApiKey', 'fallback.realtime.apiKey'];
+
+/** The config with every secret replaced by `(set)` (or left empty): what may be printed. */
+export function redactSecrets(config: Config): Config {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>;
+  for (const path of SECRET_PATHS) if (getPath(copy, path)) setPath(copy, path, '(set)');
+  return copy as unknown as Config;
+}
+
+/** Other environment names of fields; a field's own `VOICE_` name wins over them. */
+export const ENV_ALIASES: Record<string, string | string[]> = {
   MODELS_DIR: 'models.dir',
   OLLAMA_HOST: 'llm.ollamaHost',
-  OPENAI_API_KEY: 'llm.openaiApiKey',
+  OPENAI_API_KEY: ['llm.openaiApiKey', 'fallback.realtime.apiKey'],
 };
+
+function aliasesOf(path: string): string[] {
+  return Object.entries(ENV_ALIASES)
+    .filter(([, p]) => [p].flat().includes(path))
+    .map(([n]) => n);
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -845,12 +940,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const input: Record<string, unknown> = file ? readConfigFile(file) : {};
   const sources = new Map<string, string>();
   for (const field of fields) {
-    const names = [
-      field.env,
-      ...Object.entries(ENV_ALIASES)
-        .filter(([, p]) => p === field.path)
-        .map(([n]) => n),
-    ];
+    const names = [...aliasesOf(field.path), field.env];
     for (const name of names) {
       const raw = env[name];
       if (raw === undefined || raw === '') continue;
@@ -933,9 +1023,8 @@ export function resolveThreads(configured: number): number {
 /** Markdown table of every field, its env name, default and meaning (docs/configuration.md). */
 export function configMarkdown(): string {
   const rows = configFields().map((f) => {
-    const aliases = Object.entries(ENV_ALIASES)
-      .filter(([, p]) => p === f.path)
-      .map(([n]) => `, \`${n}\``)
+    const aliases = aliasesOf(f.path)
+      .map((n) => `, \`${n}\``)
       .join('');
     return `| \`${f.path}\` | \`${f.env}\`${aliases} | \`${JSON.stringify(f.defaultValue)}\` | ${acceptedValues(f.schema)} | ${f.doc} |`;
   });

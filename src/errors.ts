@@ -52,6 +52,11 @@ export const ERROR_CODES = {
   store_unavailable: 'The conversation store cannot be opened.',
   store_failed: 'Reading or writing the conversation store failed.',
   conversation_not_found: 'No conversation with this id belongs to the caller.',
+  // Fallback to the OpenAI Realtime API (or another upstream speaking it).
+  fallback_unavailable:
+    'The fallback upstream could not be reached (refused, timed out, or not a Realtime server).',
+  fallback_auth_failed: 'The fallback upstream refused its key (401 or 403).',
+  fallback_failed: 'The fallback upstream closed the session or failed mid-response.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

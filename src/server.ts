@@ -74,12 +74,17 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
   // Node cuts a slow request body at requestTimeout only while headersTimeout is not longer.
   app.server.headersTimeout = Math.min(60_000, config.http.requestTimeoutMs);
   closeIdleConnections(app.server, app.server.headersTimeout);
-  const sessions = new SessionRegistry(config.realtime.maxSessions, config.auth.maxSessionsPerToken);
+  const sessions = new SessionRegistry(
+    config.realtime.maxSessions,
+    config.auth.maxSessionsPerToken,
+    config.fallback.realtime.maxSessions,
+  );
   const drain = new Drain();
   const monitor = gpu ?? new GpuMonitor();
   const metrics = new Metrics({
     runtime,
     realtimeSessions: () => sessions.sessions.size,
+    upstreamSessions: () => sessions.count('openai'),
     httpStreams: () => drain.active,
     gpu: monitor,
   });

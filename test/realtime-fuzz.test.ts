@@ -5,15 +5,15 @@ import { buildServer } from '../src/server.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
+import { TestUpstream } from './fallback-upstream.js';
+import { listenForTest } from './helpers.js';
 
 /** Malformed input through a real socket (fake engines: this is about the protocol, not the models). */
-const config = loadConfig({
-  env: {},
-  overrides: {
-    vad: { minSpeechMs: 64, minSilenceMs: 200, prefixPaddingMs: 100 },
-    realtime: { maxFrameBytes: 64 * 1024, maxMessagesPerSec: 100_000, maxSessions: 2 },
-  },
-});
+const overrides = {
+  vad: { minSpeechMs: 64, minSilenceMs: 200, prefixPaddingMs: 100 },
+  realtime: { maxFrameBytes: 64 * 1024, maxMessagesPerSec: 100_000, maxSessions: 2 },
+};
+const config = loadConfig({ env: {}, overrides });
 let app: Awaited<ReturnType<typeof buildServer>>;
 let url: string;
 
@@ -116,37 +116,60 @@ function malformed(rnd: () => number): { data: string | Buffer; binary: boolean 
   }
 }
 
+/** 1,000 malformed messages: each gets one error event, the socket stays open, a valid turn is answered. */
+async function fuzz(url: string): Promise<void> {
+  const client = await RealtimeTestClient.connect(url);
+  await client.waitFor('session.created', { timeoutMs: 10_000 });
+  const rnd = random(20261123);
+  for (let i = 0; i < 1000; i++) {
+    const { data, binary } = malformed(rnd);
+    client.ws.send(data, { binary });
+  }
+  await client.waitFor('error', { n: 1000, timeoutMs: 60_000 });
+  await new Promise((r) => setTimeout(r, 200)); // nothing else trails in
+  const answered = client.events.filter((e) => e.type !== 'session.created');
+  expect(answered.every((e) => e.type === 'error')).toBe(true);
+  expect(answered).toHaveLength(1000);
+  const codes = new Set(answered.map((e) => (e.error as { code: string }).code));
+  for (const c of [
+    'invalid_json',
+    'invalid_event',
+    'unknown_event',
+    'binary_audio_disabled',
+    'frame_too_large',
+    'item_not_found',
+  ])
+    expect(codes, c).toContain(c);
+  expect(client.closed).toBeUndefined();
+  // A valid turn: loud tone (speech for the energy VAD), then silence.
+  const tone = new Float32Array(24000 * 0.4).map((_, i) => 0.25 * Math.sin(i / 3));
+  await client.streamPcm(new Float32Array([...tone, ...new Float32Array(24000 * 0.4)]));
+  const done = await client.waitFor('response.done', { timeoutMs: 10_000 });
+  expect((done.response as { status: string }).status).toBe('completed');
+  await client.close();
+}
+
 describe('fuzz: 1,000 malformed messages', () => {
-  it('each gets one error event, the socket stays open, and a valid turn is answered afterwards', async () => {
-    const client = await RealtimeTestClient.connect(url);
-    await client.waitFor('session.created');
-    const rnd = random(20261123);
-    for (let i = 0; i < 1000; i++) {
-      const { data, binary } = malformed(rnd);
-      client.ws.send(data, { binary });
+  it('each gets one error event, the socket stays open, and a valid turn is answered afterwards', () =>
+    fuzz(url));
+
+  it('with the fallback on: a session served by the upstream answers the same', async () => {
+    const upstream = await TestUpstream.start(await fakeRuntime(), overrides);
+    const fallback = loadConfig({
+      env: {},
+      overrides: {
+        ...overrides,
+        realtime: { ...overrides.realtime, maxSessions: 0 },
+        fallback: upstream.fallback(['overflow']),
+      },
+    });
+    const server = await listenForTest(fallback, await fakeRuntime());
+    try {
+      await fuzz(`${server.base.replace('http', 'ws')}/v1/realtime`);
+    } finally {
+      await server.app.close();
+      await upstream.close();
     }
-    await client.waitFor('error', { n: 1000, timeoutMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 200)); // nothing else trails in
-    const answered = client.events.filter((e) => e.type !== 'session.created');
-    expect(answered.every((e) => e.type === 'error')).toBe(true);
-    expect(answered).toHaveLength(1000);
-    const codes = new Set(answered.map((e) => (e.error as { code: string }).code));
-    for (const c of [
-      'invalid_json',
-      'invalid_event',
-      'unknown_event',
-      'binary_audio_disabled',
-      'frame_too_large',
-      'item_not_found',
-    ])
-      expect(codes, c).toContain(c);
-    expect(client.closed).toBeUndefined();
-    // A valid turn: loud tone (speech for the energy VAD), then silence.
-    const tone = new Float32Array(24000 * 0.4).map((_, i) => 0.25 * Math.sin(i / 3));
-    await client.streamPcm(new Float32Array([...tone, ...new Float32Array(24000 * 0.4)]));
-    const done = await client.waitFor('response.done', { timeoutMs: 10_000 });
-    expect((done.response as { status: string }).status).toBe('completed');
-    await client.close();
   });
 
   it('maxPayloadIsTwiceTheFrameLimit: a message over twice realtime.maxFrameBytes closes the socket (1009) before it is buffered whole', async () => {

@@ -1,4 +1,4 @@
-import { configMarkdown } from '../config.js';
+import { configMarkdown, redactSecrets } from '../config.js';
 import { createContext, parse } from './context.js';
 import { USAGE } from './usage.js';
 
@@ -11,8 +11,7 @@ export function run(argv: string[]): Promise<number> {
   else if (values.markdown) process.stdout.write(configMarkdown());
   else {
     const { config } = createContext(values);
-    const shown = { ...config, llm: { ...config.llm, openaiApiKey: config.llm.openaiApiKey ? '(set)' : '' } };
-    process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(redactSecrets(config), null, 2) + '\n');
   }
   return Promise.resolve(0);
 }

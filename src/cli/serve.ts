@@ -1,3 +1,4 @@
+import { fallbackConfigured } from '../fallback/policy.js';
 import { buildServer } from '../server.js';
 import { installProcessGuards } from '../runtime/process-guards.js';
 import { Readiness } from '../runtime/readiness.js';
@@ -31,6 +32,14 @@ export async function run(argv: string[]): Promise<number> {
       { conversations: store.unowned },
       'conversations saved before they had owners are kept in the store but no caller can open them',
     );
+  if (fallbackConfigured(ctx.config)) {
+    const { url, model, policy } = ctx.config.fallback.realtime;
+    // What leaves the machine, said once at start-up (never the key).
+    ctx.logger.warn(
+      { url, model, policy },
+      'fallback on: real-time sessions may be served by this upstream (their audio and history are sent to it)',
+    );
+  }
   const readiness = new Readiness();
   let runtime: Runtime | undefined;
   const app = await buildServer({

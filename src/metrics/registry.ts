@@ -3,6 +3,7 @@ import type { ErrorCode } from '../errors.js';
 import { TURN_MARKS, type TurnTimings } from '../pipeline/timing.js';
 import { OPTIONAL_STAGES, STAGES } from '../runtime/readiness.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { FallbackCounters } from '../fallback/metrics.js';
 import type { GpuMonitor } from './gpu.js';
 
 export type Transport = 'realtime' | 'http';
@@ -28,6 +29,8 @@ export const REQUEST_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 export interface MetricsSources {
   runtime: () => Runtime | undefined;
   realtimeSessions: () => number;
+  /** Real-time sessions served by the fallback upstream (counted in `realtimeSessions` too). */
+  upstreamSessions?: () => number;
   httpStreams: () => number;
   gpu: GpuMonitor;
 }
@@ -45,9 +48,11 @@ export class Metrics implements TurnMetrics {
   private readonly resumes: Counter;
   private readonly errors: Counter<'transport' | 'code'>;
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
+  readonly fallback: FallbackCounters;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
+    this.fallback = new FallbackCounters(this.registry, sources.upstreamSessions ?? (() => 0));
     collectDefaultMetrics({ register: this.registry, prefix: 'voice_' });
     this.stage = new Histogram({
       name: 'voice_turn_stage_seconds',

@@ -67,6 +67,11 @@ export const sessionPatchSchema = z.object({
   temperature: z.number().min(0).max(2).optional(),
   // Extension: audio in binary WebSocket frames (see docs/protocol.md).
   binary_audio: z.boolean().optional(),
+  // Extension: when this session may be served by the fallback upstream (see docs/protocol.md).
+  x_fallback_policy: z
+    .array(z.enum(['unready', 'error', 'overflow', 'always', 'never']))
+    .max(5)
+    .optional(),
 });
 export type SessionPatch = z.infer<typeof sessionPatchSchema>;
 
@@ -176,4 +181,11 @@ export class ClientEventError extends VoiceError {
   ) {
     super(code, message);
   }
+}
+
+/** The bytes of a base64 `audio` field; `invalid_audio` when it is not base64. */
+export function decodeAudioBase64(text: string): Buffer {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1)
+    throw new ClientEventError('invalid_audio', 'audio is not valid base64');
+  return Buffer.from(text, 'base64');
 }

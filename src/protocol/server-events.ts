@@ -7,7 +7,7 @@ export type ServerEvent = { type: string; event_id: string } & Record<string, un
 export type Dialect = 'ga' | 'beta';
 
 /** Server events whose beta name differs from the GA name. */
-const BETA_NAMES: Record<string, string> = {
+export const BETA_NAMES: Record<string, string> = {
   'response.output_audio.delta': 'response.audio.delta',
   'response.output_audio.done': 'response.audio.done',
   'response.output_audio_transcript.delta': 'response.audio_transcript.delta',

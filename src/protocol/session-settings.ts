@@ -35,7 +35,11 @@ export interface SessionSettings {
   maxOutputTokens: number | 'inf';
   temperature: number | undefined;
   binaryAudio: boolean;
+  /** The client's fallback policy (`x_fallback_policy`): narrows the server's; undefined = the server's. */
+  fallbackPolicy?: FallbackPolicyName[] | undefined;
 }
+
+export type FallbackPolicyName = 'unready' | 'error' | 'overflow' | 'always' | 'never';
 
 /** OpenAI's voice names: clients send them by default; they select the server's default voice. */
 export const OPENAI_VOICES = new Set([
@@ -142,6 +146,7 @@ export function applySessionPatch(
   if (maxTokens !== undefined) next.maxOutputTokens = maxTokens;
   if (patch.temperature !== undefined) next.temperature = patch.temperature;
   if (patch.binary_audio !== undefined) next.binaryAudio = patch.binary_audio;
+  if (patch.x_fallback_policy !== undefined) next.fallbackPolicy = patch.x_fallback_policy;
   const td = input?.turn_detection !== undefined ? input.turn_detection : patch.turn_detection;
   if (td === null) next.turnDetection = null;
   else if (td !== undefined) {
@@ -160,7 +165,7 @@ export function applySessionPatch(
   return next;
 }
 
-function renderTurnDetection(td: TurnDetection | null) {
+export function renderTurnDetection(td: TurnDetection | null) {
   if (!td) return null;
   const common = { create_response: td.createResponse, interrupt_response: td.interruptResponse };
   if (td.type === 'semantic_vad') return { type: td.type, eagerness: td.eagerness, ...common };

@@ -1,14 +1,16 @@
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { TurnMetrics } from '../metrics/registry.js';
+import type { Metrics } from '../metrics/registry.js';
 import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN } from '../protocol/close-codes.js';
 import { serverEvent, type Dialect } from '../protocol/server-events.js';
 import { newSessionId, sessionTag } from '../store/session-id.js';
 import type { ConversationStore, StoredItem } from '../store/types.js';
 import { ConversationSync } from '../session/persistence.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { RealtimeSession, type SessionTransport } from '../session/session.js';
+import type { SessionTransport } from '../session/session.js';
+import { FailoverSession, type Backend, type FailoverOptions } from '../fallback/failover-session.js';
+import { startReason } from '../fallback/policy.js';
 
 /** setTimeout fires at once past 2^31 - 1 ms (24.8 days): longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -38,30 +40,49 @@ export function socketTransport(socket: WebSocket, maxBuffered: number, log: Log
   };
 }
 
-/** Open sessions, in all and per principal (token or client address). */
+/** Open sessions, in all, per backend and per principal (token or client address). */
 export class SessionRegistry {
-  readonly sessions = new Set<RealtimeSession>();
+  readonly sessions = new Set<FailoverSession>();
   private readonly perKey = new Map<string, number>();
+  private readonly perBackend: Record<Backend, number> = { local: 0, openai: 0 };
   constructor(
     readonly max: number,
     readonly maxPerKey: number,
+    /** Sessions the fallback upstream may serve at once. */
+    readonly maxUpstream = 0,
   ) {}
 
+  /** The local engines serve as many sessions as they may. */
   get full(): boolean {
-    return this.sessions.size >= this.max;
+    return this.perBackend.local >= this.max;
+  }
+
+  count(backend: Backend): number {
+    return this.perBackend[backend];
+  }
+
+  hasRoom(backend: Backend): boolean {
+    return this.perBackend[backend] < (backend === 'local' ? this.max : this.maxUpstream);
   }
 
   countOf(key: string): number {
     return this.perKey.get(key) ?? 0;
   }
 
-  add(session: RealtimeSession, key: string): void {
+  add(session: FailoverSession, key: string): void {
     this.sessions.add(session);
+    this.perBackend[session.backend]++;
     this.perKey.set(key, this.countOf(key) + 1);
   }
 
-  delete(session: RealtimeSession, key: string): void {
+  moved(from: Backend, to: Backend): void {
+    this.perBackend[from]--;
+    this.perBackend[to]++;
+  }
+
+  delete(session: FailoverSession, key: string): void {
     if (!this.sessions.delete(session)) return;
+    this.perBackend[session.backend]--;
     const n = this.countOf(key) - 1;
     if (n > 0) this.perKey.set(key, n);
     else this.perKey.delete(key);
@@ -69,13 +90,16 @@ export class SessionRegistry {
 }
 
 /**
- * Runs one real-time session on an accepted WebSocket: keepalive pings, the session limit, and
- * the handoff of every message to the session (which never throws at the socket).
+ * Runs one real-time session on an accepted WebSocket: keepalive pings, the session limits, the
+ * choice of backend (local engines, or the fallback upstream by policy), and the handoff of every
+ * message to the session (which never throws at the socket).
  */
 export function attachSession(
   socket: WebSocket,
   options: {
     runtime: Runtime | undefined;
+    /** The engines now: a session that outlives the upstream comes back to them once loaded. */
+    currentRuntime?: () => Runtime | undefined;
     registry: SessionRegistry;
     config: Config;
     logger: Logger;
@@ -90,7 +114,8 @@ export function attachSession(
     /** The stored conversation the session continues (empty for a new one). */
     history?: StoredItem[] | undefined;
     store?: ConversationStore | undefined;
-    metrics?: TurnMetrics | undefined;
+    metrics?: Metrics | undefined;
+    connectUpstream?: FailoverOptions['connectUpstream'];
   },
 ): void {
   const refuse = (code: 'session_limit_reached' | 'engine_unavailable', message: string) => {
@@ -102,41 +127,57 @@ export function attachSession(
     socket.close(CLOSE_TRY_AGAIN, code);
   };
   const { runtime, registry, config, principalKey } = options;
-  if (!runtime) return refuse('engine_unavailable', 'the engines are still loading; retry in a few seconds');
-  if (registry.full)
-    return refuse('session_limit_reached', `the server already serves ${registry.max} sessions`);
   if (registry.countOf(principalKey) >= registry.maxPerKey)
     return refuse(
       'session_limit_reached',
       `this token (or address) already has ${registry.maxPerKey} open sessions`,
     );
+  let upstream = startReason(config, { serving: runtime?.readiness.serving === true, full: registry.full });
+  if (upstream && !registry.hasRoom('openai')) upstream = undefined;
+  if (!upstream) {
+    if (!runtime)
+      return refuse('engine_unavailable', 'the engines are still loading; retry in a few seconds');
+    if (registry.full)
+      return refuse('session_limit_reached', `the server already serves ${registry.max} sessions`);
+  }
   const sessionId = options.sessionId ?? newSessionId();
   const log = options.logger.child({ session: sessionTag(sessionId) });
-  const session = new RealtimeSession({
-    id: sessionId,
-    ...(options.store
-      ? {
-          persistence: new ConversationSync(
-            options.store,
-            options.owner,
-            sessionId,
-            options.history ?? [],
-            log,
-          ),
-        }
-      : {}),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-    engines: runtime.engines,
-    fillers: runtime.fillers,
-    cache: runtime.cache,
-    config,
-    logger: options.logger,
-    dialect: options.dialect,
-    model: runtime.model,
-    transport: socketTransport(socket, config.realtime.maxOutputBufferBytes, log),
-  });
+  const session = new FailoverSession(
+    {
+      id: sessionId,
+      ...(options.store
+        ? {
+            persistence: new ConversationSync(
+              options.store,
+              options.owner,
+              sessionId,
+              options.history ?? [],
+              log,
+            ),
+          }
+        : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.connectUpstream ? { connectUpstream: options.connectUpstream } : {}),
+      runtime: options.currentRuntime ?? (() => runtime),
+      config,
+      logger: options.logger,
+      dialect: options.dialect,
+      transport: socketTransport(socket, config.realtime.maxOutputBufferBytes, log),
+      hasRoom: (backend) => registry.hasRoom(backend),
+      moved: (from, to) => registry.moved(from, to),
+    },
+    upstream,
+  );
   registry.add(session, principalKey);
-  session.log.info({ sessions: registry.sessions.size, dialect: options.dialect }, 'session opened');
+  session.log.info(
+    {
+      sessions: registry.sessions.size,
+      dialect: options.dialect,
+      backend: session.backend,
+      reason: upstream,
+    },
+    'session opened',
+  );
   let missedPongs = 0;
   const ping = setInterval(() => {
     if (missedPongs >= 2) {

@@ -37,6 +37,7 @@ export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: 
         const stored = history.get(request);
         attachSession(socket, {
           runtime: ctx.loaded(),
+          currentRuntime: ctx.loaded,
           registry: ctx.sessions,
           config: ctx.config,
           logger,

@@ -213,6 +213,11 @@ export class RealtimeResponse {
    */
   untranscribed(): TranscriptionJob[] {
     if (this.cancelReason === undefined) return [];
+    return this.notTranscribed();
+  }
+
+  /** User audio items this response did not transcribe (whatever the reason it ended). */
+  notTranscribed(): TranscriptionJob[] {
     return (this.request.transcribe ?? []).filter((job) => !this.transcribed.has(job));
   }
 

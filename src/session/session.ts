@@ -9,7 +9,12 @@ import type { SentenceCache } from '../pipeline/sentence-cache.js';
 import { TurnTimeline } from '../pipeline/timing.js';
 import { WireDecoder, wireBytesPerSecond, wireRate } from '../protocol/audio-format.js';
 import { CLOSE_POLICY_VIOLATION } from '../protocol/close-codes.js';
-import { ClientEventError, parseClientEvent, type ClientEvent } from '../protocol/client-events.js';
+import {
+  ClientEventError,
+  decodeAudioBase64,
+  parseClientEvent,
+  type ClientEvent,
+} from '../protocol/client-events.js';
 import {
   eventName,
   serverEvent,
@@ -29,7 +34,7 @@ import type { ConversationSync } from './persistence.js';
 import { newSessionId, sessionTag } from '../store/session-id.js';
 import { TurnInput } from '../turns/turn-input.js';
 import type { TurnEnded, TurnListener, TurnStarted } from '../turns/types.js';
-import { MessageRateLimiter } from './rate-limiter.js';
+import { InboundLimits } from './inbound.js';
 import { AudioRateLimiter } from './audio-rate.js';
 import { RealtimeResponse, type ResponseRequest, type TranscriptionJob } from './response.js';
 import { SessionStateMachine } from './state.js';
@@ -57,6 +62,36 @@ export interface SessionDeps {
   /** Saves the conversation (and holds the items of the one it continues). */
   persistence?: ConversationSync;
   metrics?: TurnMetrics;
+  /** The conversation and settings of a session this one takes over (it then says `session.updated`). */
+  carried?: CarriedSession;
+  /**
+   * A stage (STT, LLM, TTS) failed or timed out mid-turn; true when another backend answers the
+   * turn (the session then sends no error of its own: the failover reports).
+   */
+  onStageFailure?: (failure: StageFailure) => boolean;
+  /** Where messages go that arrive after the session was detached. */
+  reroute?: (data: Buffer | string, isBinary: boolean) => void;
+  /** The session object says `x_backend: "local"` (when a fallback upstream could serve it instead). */
+  announceBackend?: boolean;
+}
+
+export interface CarriedSession {
+  conversation: Conversation;
+  settings: SessionSettings;
+}
+
+export interface StageFailure {
+  error: VoiceError;
+  /** User audio items not transcribed: the failed turn's own when STT is what failed. */
+  untranscribed: TranscriptionJob[];
+}
+
+/** Codes of a stage that failed, as opposed to a client's mistake or a cancel. */
+const FAILOVER_CODES = new Set<ErrorCode>(['engine_failed', 'engine_unavailable', 'engine_busy', 'timeout']);
+
+/** Settings carried from another backend, with a voice this server has. */
+function localSettings(settings: SessionSettings, engines: EngineSet): SessionSettings {
+  return engines.voices.has(settings.voice) ? settings : { ...settings, voice: engines.defaultVoice };
 }
 
 /** Input shorter than this is not a turn (OpenAI's commit minimum). */
@@ -70,7 +105,7 @@ const MIN_COMMIT_MS = 100;
 export class RealtimeSession {
   readonly id: string;
   readonly state = new SessionStateMachine();
-  readonly conversation = new Conversation();
+  readonly conversation: Conversation;
   private settings: SessionSettings;
   /** Hearing: input audio, VAD and the end-of-turn strategy; rebuilt when its settings change. */
   private turns!: TurnInput;
@@ -82,62 +117,74 @@ export class RealtimeSession {
   private untranscribed: TranscriptionJob[] = [];
   /** Client events are handled one after another, in arrival order (audio before its commit). */
   private readonly inbox = new SerialQueue();
-  private readonly rate: MessageRateLimiter;
+  private readonly inbound: InboundLimits;
   private readonly audioRate: AudioRateLimiter;
   /** Input audio dropped for arriving too fast, in seconds (reported in its error events). */
   private droppedAudioSec = 0;
   private lastAudioRateError = -Infinity;
-  /** Bytes of received messages waiting in the inbox. */
-  private pendingBytes = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly log: Logger;
 
   constructor(private readonly deps: SessionDeps) {
     this.id = deps.id ?? newSessionId();
-    for (const item of deps.persistence?.loaded ?? [])
-      this.conversation.add(item.role, 'text', item.text, { id: item.id });
     this.log = deps.logger.child({ session: sessionTag(this.id) });
-    this.settings = defaultSettings(deps.config, deps.engines.defaultVoice, deps.engines.turn !== undefined);
-    this.rate = new MessageRateLimiter(deps.config.realtime.maxMessagesPerSec);
+    if (deps.carried) {
+      this.conversation = deps.carried.conversation;
+      this.settings = localSettings(deps.carried.settings, deps.engines);
+    } else {
+      this.conversation = new Conversation();
+      for (const item of deps.persistence?.loaded ?? [])
+        this.conversation.add(item.role, 'text', item.text, { id: item.id });
+      this.settings = defaultSettings(
+        deps.config,
+        deps.engines.defaultVoice,
+        deps.engines.turn !== undefined,
+      );
+    }
+    this.inbound = new InboundLimits(deps.config.realtime, (ms) =>
+      this.closeWithError(
+        'idle_timeout',
+        `nothing received for ${ms} ms; closing the session`,
+        1000,
+        'idle timeout',
+      ),
+    );
     this.audioRate = new AudioRateLimiter(
       deps.config.realtime.maxAudioSpeed,
       deps.config.realtime.audioBurstSec,
     );
     this.resetInput();
     this.state.onChange((from, to, reason) => this.log.debug({ from, to, reason }, 'session state'));
-    this.emit('session.created', { session: this.renderSession() });
-    this.touch();
+    if (deps.carried) this.emit('session.updated', { session: this.renderSession() });
+    else this.emit('session.created', { session: this.renderSession() });
+  }
+
+  /** What a session serving this conversation elsewhere (the fallback upstream) carries over. */
+  carry(): CarriedSession {
+    return { conversation: this.conversation, settings: this.settings };
+  }
+
+  /**
+   * Another backend takes this conversation over: this session stops without closing the socket.
+   * Messages still in its inbox go to `reroute`, in order.
+   */
+  detach(): void {
+    this.close();
   }
 
   /** A WebSocket message: a JSON text event, or binary audio when the session enabled it. */
   receive(data: Buffer | string, isBinary: boolean): Promise<void> {
-    this.touch();
     const arrivedAt = performance.now();
-    const { maxFrameBytes, maxMessagesPerSec, maxPendingBytes } = this.deps.config.realtime;
-    // Counted before the size check, so oversized messages cannot flood past the rate limit.
-    if (!this.rate.take()) {
-      this.error('rate_limited', `more than ${maxMessagesPerSec} messages per second`);
+    const admitted = this.inbound.admit(data);
+    if (!admitted.ok) {
+      if (admitted.close)
+        this.closeWithError(admitted.code, admitted.message, CLOSE_POLICY_VIOLATION, admitted.code);
+      else this.error(admitted.code, admitted.message);
       return Promise.resolve();
     }
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (size > maxFrameBytes) {
-      this.error('frame_too_large', `message of ${size} bytes; the limit is ${maxFrameBytes}`);
-      return Promise.resolve();
-    }
-    if (this.pendingBytes + size > maxPendingBytes) {
-      this.closeWithError(
-        'inbox_full',
-        `more than ${maxPendingBytes} bytes of messages wait to be handled: send audio at most in real time`,
-        CLOSE_POLICY_VIOLATION,
-        'inbox_full',
-      );
-      return Promise.resolve();
-    }
-    this.pendingBytes += size;
     return this.inbox.run(async () => {
-      this.pendingBytes -= size;
-      if (this.closed) return;
+      admitted.release();
+      if (this.closed) return void this.deps.reroute?.(data, isBinary);
       let eventId: string | undefined;
       try {
         if (isBinary) {
@@ -178,7 +225,7 @@ export class RealtimeSession {
     this.persist();
     this.closed = true;
     this.turns.close();
-    clearTimeout(this.idleTimer);
+    this.inbound.stop();
     this.response?.cancel('client_disconnected');
   }
 
@@ -208,7 +255,7 @@ export class RealtimeSession {
         return;
       }
       case 'input_audio_buffer.append':
-        return this.appendAudio(decodeBase64(event.audio), arrivedAt);
+        return this.appendAudio(decodeAudioBase64(event.audio), arrivedAt);
       case 'input_audio_buffer.commit':
         return this.commit(event.event_id);
       case 'input_audio_buffer.clear':
@@ -421,7 +468,7 @@ export class RealtimeSession {
         { turn: response.id, status: result.status, code: result.error?.code, timings: timings.marks },
         'turn done',
       );
-      if (result.error)
+      if (result.error && !this.handedOver(result.error, response))
         this.error(result.error.code, result.error.message, undefined, undefined, 'server_error');
       if (this.response) return;
       if (this.turns.turnOpen) {
@@ -431,6 +478,15 @@ export class RealtimeSession {
             'response ended during speech',
           );
       } else if (this.state.state !== 'listening') this.state.to('listening', `response ${result.status}`);
+    });
+  }
+
+  /** A stage failed mid-turn: the failover (when configured) answers the turn elsewhere. */
+  private handedOver(error: VoiceError, response: RealtimeResponse): boolean {
+    if (!FAILOVER_CODES.has(error.code) || !this.deps.onStageFailure || this.closed) return false;
+    return this.deps.onStageFailure({
+      error,
+      untranscribed: [...response.notTranscribed(), ...this.untranscribed],
     });
   }
 
@@ -483,7 +539,7 @@ export class RealtimeSession {
     let audio: Float32Array | undefined;
     for (const part of input.content) {
       if (part.type === 'input_audio') {
-        audio = new WireDecoder(this.settings.inputFormat).decode(decodeBase64(part.audio));
+        audio = new WireDecoder(this.settings.inputFormat).decode(decodeAudioBase64(part.audio));
         text += part.transcript ?? '';
       } else text += 'text' in part ? part.text : (part.transcript ?? '');
     }
@@ -578,7 +634,8 @@ export class RealtimeSession {
   }
 
   private renderSession() {
-    return renderSession(this.id, this.deps.model, this.settings, this.deps.dialect);
+    const session = renderSession(this.id, this.deps.model, this.settings, this.deps.dialect);
+    return this.deps.announceBackend ? { ...session, x_backend: 'local' } : session;
   }
 
   private emit<K extends ServerEventType>(type: K, ...rest: OptionalFields<K>) {
@@ -626,29 +683,6 @@ export class RealtimeSession {
     }
     this.deps.persistence?.sync(this.conversation.takeChanges());
   }
-
-  private touch() {
-    clearTimeout(this.idleTimer);
-    if (this.closed) return;
-    const ms = this.deps.config.realtime.idleTimeoutMs;
-    this.idleTimer = setTimeout(
-      () =>
-        this.closeWithError(
-          'idle_timeout',
-          `nothing received for ${ms} ms; closing the session`,
-          1000,
-          'idle timeout',
-        ),
-      ms,
-    );
-    this.idleTimer.unref();
-  }
-}
-
-function decodeBase64(text: string): Buffer {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1)
-    throw new ClientEventError('invalid_audio', 'audio is not valid base64');
-  return Buffer.from(text, 'base64');
 }
 
 /** Events without fields (`input_audio_buffer.cleared`) need none. */

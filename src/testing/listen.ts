@@ -6,11 +6,12 @@ import { SqliteStore } from '../store/sqlite.js';
 
 /**
  * The service on a free loopback port with a fresh in-memory store (tests and benchmarks): its
- * HTTP base (`http://127.0.0.1:PORT`) and the app to close.
+ * HTTP base (`http://127.0.0.1:PORT`; `https` with `server.tlsCert`) and the app to close.
  */
 export async function listenOnLoopback(
   config: Config,
-  runtime: Runtime,
+  /** Undefined: the engines are still loading. */
+  runtime: Runtime | undefined,
 ): Promise<{ app: Awaited<ReturnType<typeof buildServer>>; base: string }> {
   const app = await buildServer({
     config,
@@ -19,5 +20,8 @@ export async function listenOnLoopback(
     store: new SqliteStore(':memory:'),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+  return {
+    app,
+    base: `${config.server.tlsCert ? 'https' : 'http'}://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+  };
 }

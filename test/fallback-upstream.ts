@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { loadConfig, type Config, type ConfigInput } from '../src/config.js';
+import type { Runtime } from '../src/runtime/runtime.js';
+import type { buildServer } from '../src/server.js';
+import { listenOnLoopback } from '../src/testing/listen.js';
+import { TcpCable } from '../src/testing/tcp-cable.js';
+import { selfSignedCert } from './helpers.js';
+
+const SECRET = 'fallback-upstream-test-secret-of-32+chars';
+
+/**
+ * The fallback upstream of the fallback tests: a second instance of this service (it speaks the
+ * OpenAI Realtime protocol) over TLS with a self-signed certificate, checking JWT bearer keys,
+ * reached through a TCP cable the tests can cut. `fallback(...)` is the config section the local
+ * instance needs to reach it.
+ */
+export class TestUpstream {
+  private constructor(
+    readonly app: Awaited<ReturnType<typeof buildServer>>,
+    readonly cable: TcpCable,
+    readonly cert: string,
+    readonly key: string,
+    private readonly dir: string,
+  ) {}
+
+  static async start(runtime: Runtime, overrides: ConfigInput = {}): Promise<TestUpstream> {
+    const dir = mkdtempSync(join(tmpdir(), 'voice-upstream-'));
+    const { cert, key } = selfSignedCert(dir);
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        ...overrides,
+        server: { tlsCert: cert, tlsKey: key },
+        auth: { enabled: true, algorithm: 'HS256', secret: SECRET, maxSessionsPerToken: 100 },
+      },
+    });
+    const { app } = await listenOnLoopback(config, runtime);
+    const cable = await TcpCable.open((app.server.address() as { port: number }).port);
+    const apiKey = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('local-voice-service')
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(SECRET));
+    return new TestUpstream(app, cable, cert, apiKey, dir);
+  }
+
+  /** The local instance's `fallback` config for this upstream (`key` to try another key). */
+  fallback(
+    policy: Config['fallback']['realtime']['policy'],
+    extra: Partial<Config['fallback']['realtime']> = {},
+  ): ConfigInput['fallback'] {
+    return {
+      realtime: {
+        url: `wss://127.0.0.1:${this.cable.port}/v1/realtime`,
+        apiKey: this.key,
+        caFile: this.cert,
+        model: 'local-upstream',
+        policy,
+        connectTimeoutMs: 5000,
+        ...extra,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.cable.close();
+    await this.app.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
