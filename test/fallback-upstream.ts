@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import type { WebSocket } from 'ws';
 import { loadConfig, type Config, type ConfigInput } from '../src/config.js';
 import type { Runtime } from '../src/runtime/runtime.js';
 import type { buildServer } from '../src/server.js';
@@ -18,6 +19,9 @@ const SECRET = 'fallback-upstream-test-secret-of-32+chars';
  * instance needs to reach it.
  */
 export class TestUpstream {
+  /** Every client event the upstream received, in order, as the upstream server read it. */
+  readonly received: { type: string; [field: string]: unknown }[] = [];
+
   private constructor(
     readonly app: Awaited<ReturnType<typeof buildServer>>,
     readonly cable: TcpCable,
@@ -44,7 +48,13 @@ export class TestUpstream {
       .setSubject('local-voice-service')
       .setExpirationTime('2h')
       .sign(new TextEncoder().encode(SECRET));
-    return new TestUpstream(app, cable, cert, apiKey, dir);
+    const upstream = new TestUpstream(app, cable, cert, apiKey, dir);
+    app.websocketServer.on('connection', (ws: WebSocket) =>
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary) upstream.received.push(JSON.parse((data as Buffer).toString()) as TestUpstream['received'][number]);
+      }),
+    );
+    return upstream;
   }
 
   /** The local instance's `fallback` config for this upstream (`key` to try another key). */

@@ -127,6 +127,15 @@ describe('fallback to a Realtime upstream (scripted engines)', () => {
     // The upstream was prompted with turn 1 (question and local answer) and turn 2.
     const prompt = upstreamLlm.calls[before]!.map((m) => `${m.role}: ${m.content}`);
     expect(prompt).toEqual(expect.arrayContaining(['user: Bonjour.', 'assistant: Il est midi.']));
+    // What the upstream received: the session's settings, then the history under its ids, then response.create.
+    const sent = upstream.received.slice(upstream.received.findLastIndex((e) => e.type === 'session.update'));
+    const items = sent
+      .filter((e) => e.type === 'conversation.item.create')
+      .map((e) => e.item as { role: string; content: { text?: string }[] })
+      .map((i) => `${i.role}: ${i.content[0]!.text}`);
+    expect(items).toEqual(['user: Bonjour.', 'assistant: Il est midi.', 'user: Bonjour.']);
+    const types = sent.map((e) => e.type);
+    expect(types.indexOf('response.create')).toBeGreaterThan(types.lastIndexOf('conversation.item.create'));
     expect(client.of('error')).toEqual([]);
     // The next turn is served upstream too, in the same socket.
     await client.streamPcm(turn());

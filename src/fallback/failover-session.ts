@@ -14,7 +14,7 @@ import {
 } from '../session/session.js';
 import { sessionTag } from '../store/session-id.js';
 import { fallbackAllows, fallbackConfigured, type FallbackReason } from './policy.js';
-import type { UpstreamHandlers, UpstreamRealtime } from './upstream-client.js';
+import type { UpstreamHandlers, UpstreamLink } from './upstream-client.js';
 import { UpstreamSession } from './upstream-session.js';
 
 export type Backend = 'local' | 'openai';
@@ -34,7 +34,7 @@ export interface FailoverOptions {
   /** The session moved to another backend (the registry recounts). */
   moved?(from: Backend, to: Backend): void;
   /** Opens the upstream (tests may swap it). */
-  connectUpstream?: (handlers: UpstreamHandlers) => Promise<UpstreamRealtime>;
+  connectUpstream?: (handlers: UpstreamHandlers) => Promise<UpstreamLink>;
 }
 
 /**

@@ -15,6 +15,12 @@ export interface UpstreamHandlers {
   lost(error: VoiceError): void;
 }
 
+/** What a session needs of its upstream connection. */
+export interface UpstreamLink {
+  send(event: { type: string } & Record<string, unknown>): void;
+  close(): void;
+}
+
 /** Larger upstream messages are refused (an audio delta is a few kilobytes). */
 const MAX_UPSTREAM_MESSAGE = 16 * 1024 * 1024;
 
@@ -26,7 +32,7 @@ const GA_NAMES = Object.fromEntries(Object.entries(BETA_NAMES).map(([ga, beta]) 
  * `session.created`, so a server that answers the upgrade but is no Realtime server fails there.
  * Errors carry catalogue codes; the key is never part of a message.
  */
-export class UpstreamRealtime {
+export class UpstreamRealtime implements UpstreamLink {
   private closedByUs = false;
 
   private constructor(
@@ -135,11 +141,6 @@ export class UpstreamRealtime {
 
   send(event: { type: string } & Record<string, unknown>): void {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(event));
-  }
-
-  /** Bytes sent and not yet taken by the network. */
-  get bufferedBytes(): number {
-    return this.socket.bufferedAmount;
   }
 
   close(): void {

@@ -27,7 +27,12 @@ import { InboundAudio, OutboundAudio, upstreamAudioMs } from './audio-bridge.js'
 import type { FallbackMetrics } from './metrics.js';
 import type { FallbackReason } from './policy.js';
 import { replayEvents, upstreamSessionUpdate } from './replay.js';
-import { UpstreamRealtime, type UpstreamEvent, type UpstreamHandlers } from './upstream-client.js';
+import {
+  UpstreamRealtime,
+  type UpstreamEvent,
+  type UpstreamHandlers,
+  type UpstreamLink,
+} from './upstream-client.js';
 import { UpstreamMirror } from './upstream-mirror.js';
 
 export interface UpstreamSessionDeps {
@@ -50,7 +55,7 @@ export interface UpstreamSessionDeps {
   /** Where messages go that arrive after the session stopped. */
   reroute?: (data: Buffer | string, isBinary: boolean) => void;
   /** Opens the upstream (the real client unless a test swaps it). */
-  connect?: (handlers: UpstreamHandlers) => Promise<UpstreamRealtime>;
+  connect?: (handlers: UpstreamHandlers) => Promise<UpstreamLink>;
 }
 
 /**
@@ -68,7 +73,7 @@ export class UpstreamSession {
   private readonly mirror: UpstreamMirror;
   private readonly inbox = new SerialQueue();
   private readonly inbound: InboundLimits;
-  private upstream: UpstreamRealtime | undefined;
+  private upstream: UpstreamLink | undefined;
   private audioIn: InboundAudio;
   private audioOut: OutboundAudio;
   /** The response in progress upstream: its id, when it began, whether audio came. */
