@@ -762,6 +762,36 @@ export const configSchema = z.strictObject({
             .describe('Sessions served upstream at once, besides `realtime.maxSessions` local ones.'),
         })
         .prefault({}),
+      chat: z
+        .strictObject({
+          url: z
+            .url({ protocol: /^https?$/ })
+            .default('https://api.openai.com/v1')
+            .describe(
+              'Base URL of the OpenAI-compatible API that `/chat` and `/her/chat` fall back to: `chat/completions` for the answer, `audio/speech` for its voice.',
+            ),
+          apiKey: z
+            .string()
+            .default('')
+            .describe(
+              'Bearer key of the chat fallback (also `OPENAI_API_KEY`); nothing falls back without it; never logged.',
+            ),
+          model: z.string().min(1).default('gpt-4o-mini').describe('Chat model of the fallback.'),
+          speechModel: z
+            .string()
+            .min(1)
+            .default('gpt-4o-mini-tts')
+            .describe('Speech model of the fallback (`/her/chat` audio when the local voice cannot speak).'),
+          voice: z.string().min(1).default('marin').describe('Voice of the fallback speech.'),
+          policy: z
+            .array(z.enum(['unready', 'error', 'overflow', 'always', 'never']))
+            .default(['unready', 'error'])
+            .describe(
+              'When `/chat` and `/her/chat` are answered upstream (with a key): `unready` (an engine is not serving), `error` (the local LLM fails before its first word, or the voice fails: the rest is spoken upstream), `overflow` (the local queue is full: `engine_busy`), `always`, `never`.',
+            ),
+          timeoutMs: timeoutMs('An upstream request that answers nothing for this long fails.'),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });
@@ -771,7 +801,7 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 export type ConfigInput = DeepPartial<Config>;
 
 /** Fields that hold secrets: shown as `(set)` or empty, never as their value. */
-const SECRET_PATHS = ['auth.secret', 'llm.openaiApiKey', 'fallback.realtime.apiKey'];
+const SECRET_PATHS = ['auth.secret', 'llm.openaiApiKey', 'fallback.realtime.apiKey', 'fallback.chat.apiKey'];
 
 /** The config with every secret replaced by `(set)` (or left empty): what may be printed. */
 export function redactSecrets(config: Config): Config {
@@ -784,7 +814,7 @@ export function redactSecrets(config: Config): Config {
 export const ENV_ALIASES: Record<string, string | string[]> = {
   MODELS_DIR: 'models.dir',
   OLLAMA_HOST: 'llm.ollamaHost',
-  OPENAI_API_KEY: ['llm.openaiApiKey', 'fallback.realtime.apiKey'],
+  OPENAI_API_KEY: ['llm.openaiApiKey', 'fallback.realtime.apiKey', 'fallback.chat.apiKey'],
 };
 
 function aliasesOf(path: string): string[] {

@@ -12,6 +12,8 @@ import type { Logger } from './log.js';
 import { GpuMonitor } from './metrics/gpu.js';
 import { Metrics } from './metrics/registry.js';
 import { chatRoutes } from './routes/chat.js';
+import { chatCompletionRoutes } from './routes/chat-completions.js';
+import { ChatUpstream } from './fallback/chat-upstream.js';
 import type { RouteContext } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
@@ -99,6 +101,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
     gpu: monitor,
     sessions,
     startedAt: Date.now(),
+    chatFallback: ChatUpstream.fromConfig(config, logger),
   };
   app.decorate('metrics', metrics);
   registerErrorHandling(app, (code) => metrics.error('http', code));
@@ -147,6 +150,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
   });
   healthRoutes(app, ctx);
   chatRoutes(app, ctx);
+  chatCompletionRoutes(app, ctx);
   speechRoutes(app, ctx);
   transcriptionRoutes(app, ctx);
   modelRoutes(app, ctx);

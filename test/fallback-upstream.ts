@@ -28,16 +28,18 @@ export class TestUpstream {
     readonly cert: string,
     readonly key: string,
     private readonly dir: string,
+    private readonly tls: boolean,
   ) {}
 
-  static async start(runtime: Runtime, overrides: ConfigInput = {}): Promise<TestUpstream> {
+  /** `tls: false`: plain HTTP (the chat fallback's client takes no private CA; NODE_EXTRA_CA_CERTS would). */
+  static async start(runtime: Runtime, overrides: ConfigInput = {}, tls = true): Promise<TestUpstream> {
     const dir = mkdtempSync(join(tmpdir(), 'voice-upstream-'));
     const { cert, key } = selfSignedCert(dir);
     const config = loadConfig({
       env: {},
       overrides: {
         ...overrides,
-        server: { tlsCert: cert, tlsKey: key },
+        server: tls ? { tlsCert: cert, tlsKey: key } : {},
         auth: { enabled: true, algorithm: 'HS256', secret: SECRET, maxSessionsPerToken: 100 },
       },
     });
@@ -48,7 +50,7 @@ export class TestUpstream {
       .setSubject('local-voice-service')
       .setExpirationTime('2h')
       .sign(new TextEncoder().encode(SECRET));
-    const upstream = new TestUpstream(app, cable, cert, apiKey, dir);
+    const upstream = new TestUpstream(app, cable, cert, apiKey, dir, tls);
     app.websocketServer.on('connection', (ws: WebSocket) =>
       ws.on('message', (data, isBinary) => {
         if (!isBinary) upstream.received.push(JSON.parse((data as Buffer).toString()) as TestUpstream['received'][number]);
@@ -64,12 +66,29 @@ export class TestUpstream {
   ): ConfigInput['fallback'] {
     return {
       realtime: {
-        url: `wss://127.0.0.1:${this.cable.port}/v1/realtime`,
+        url: `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.cable.port}/v1/realtime`,
         apiKey: this.key,
         caFile: this.cert,
         model: 'local-upstream',
         policy,
         connectTimeoutMs: 5000,
+        ...extra,
+      },
+    };
+  }
+
+  /** The local instance's `fallback.chat` config for this upstream. */
+  chatFallback(
+    policy: Config['fallback']['chat']['policy'],
+    extra: Partial<Config['fallback']['chat']> = {},
+  ): ConfigInput['fallback'] {
+    return {
+      chat: {
+        url: `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.cable.port}/v1`,
+        apiKey: this.key,
+        model: 'local-upstream',
+        policy,
+        timeoutMs: 5000,
         ...extra,
       },
     };

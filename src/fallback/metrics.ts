@@ -12,6 +12,8 @@ export interface FallbackMetrics {
   /** From the end of the user's turn (or the request of an answer) to the first answer audio upstream. */
   upstreamFirstAudio(seconds: number): void;
   upstreamTurn(status: string, usage: { input_tokens?: number; output_tokens?: number } | undefined): void;
+  /** An HTTP chat turn (`/chat`, `/her/chat`) answered upstream, and why. */
+  fallbackHttp(reason: string): void;
 }
 
 export class FallbackCounters implements FallbackMetrics {
@@ -21,6 +23,7 @@ export class FallbackCounters implements FallbackMetrics {
   private readonly firstAudio: Histogram;
   private readonly turns: Counter<'status'>;
   private readonly tokens: Counter<'kind'>;
+  private readonly http: Counter<'reason'>;
 
   constructor(registry: Registry, upstreamSessions: () => number) {
     const registers = [registry];
@@ -60,6 +63,12 @@ export class FallbackCounters implements FallbackMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.http = new Counter({
+      name: 'voice_fallback_http_turns_total',
+      help: 'HTTP chat turns (/chat, /her/chat) answered upstream, by why (error: from the failing stage on).',
+      labelNames: ['reason'],
+      registers,
+    });
     new Gauge({
       name: 'voice_fallback_active_sessions',
       help: 'Real-time sessions served by the fallback upstream now.',
@@ -72,6 +81,10 @@ export class FallbackCounters implements FallbackMetrics {
 
   fallbackSession(reason: string): void {
     this.sessions.inc({ reason });
+  }
+
+  fallbackHttp(reason: string): void {
+    this.http.inc({ reason });
   }
 
   fallbackFailed(code: string): void {

@@ -34,6 +34,7 @@ async function relay(dialect: Dialect, sessionUpdate?: object) {
     upstreamError: () => undefined,
     upstreamFirstAudio: () => undefined,
     upstreamTurn: (_status, u) => usage.push(u),
+    fallbackHttp: () => undefined,
   };
   const session = new UpstreamSession({
     config,

@@ -3,11 +3,11 @@ import { writeInTurn } from '../http/stream-write.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { float32ToInt16 } from '../audio/pcm.js';
-import { admitBatch } from '../engines/types.js';
 import { parseBody, requireText, sessionIdSchema } from '../http/validate.js';
 import { streamAnswer, type AnswerEvent, type AnswerOptions } from '../pipeline/answer-stream.js';
-import type { Runtime } from '../runtime/runtime.js';
-import { runtimeOf, voiceOf, type RouteContext } from './context.js';
+import type { ServedBy } from '../fallback/chat-failover.js';
+import { chatEngines, type ChatEngines } from './chat-engines.js';
+import type { RouteContext } from './context.js';
 import { startTurn, streamError, type HttpTurn } from './turn.js';
 
 const chatBody = z.strictObject({
@@ -26,10 +26,9 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/chat', async (request, reply) => {
     const body = parseBody(chatBody, request.body);
     const message = requireText(body.message, 'message', ctx.config.http.maxTextChars);
-    const runtime = runtimeOf(ctx);
-    admitBatch(runtime.engines.llm);
+    const engines = chatEngines(ctx, undefined);
     const turn = await startTurn(ctx, request, reply, body.session_id, message);
-    const answer = streamAnswer(answerOptions(ctx, runtime, turn, body.max_tokens));
+    const answer = streamAnswer(answerOptions(ctx, engines, turn, body.max_tokens));
     const sse = /\btext\/event-stream\b/.test(String(request.headers.accept ?? ''));
     if (!sse) {
       let text = '';
@@ -42,14 +41,17 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
       await turn.finish(text);
       return reply.header('x-session-id', turn.sessionId).send({
         session_id: turn.sessionId,
-        model: runtime.model,
+        model: engines.model,
         text,
+        backend: engines.servedBy.backend,
+        ...(engines.servedBy.reason ? { backend_reason: engines.servedBy.reason } : {}),
         timings: turn.timeline.toJSON(),
       });
     }
     return streamTurn(
       reply,
       turn,
+      engines.servedBy,
       answer,
       'text/event-stream',
       (e) => `data: ${JSON.stringify(e)}\n\n`,
@@ -60,18 +62,17 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/her/chat', async (request, reply) => {
     const body = parseBody(herChatBody, request.body);
     const message = requireText(body.message, 'message', ctx.config.http.maxTextChars);
-    const runtime = runtimeOf(ctx);
-    const voice = voiceOf(runtime, body.voice);
-    admitBatch(runtime.engines.llm, voice.tts);
+    const engines = chatEngines(ctx, { voice: body.voice });
     const turn = await startTurn(ctx, request, reply, body.session_id, message);
     const answer = streamAnswer({
-      ...answerOptions(ctx, runtime, turn, body.max_tokens),
-      tts: voice.tts,
-      voice: voice.id,
+      ...answerOptions(ctx, engines, turn, body.max_tokens),
+      tts: engines.tts,
+      voice: engines.voice,
     });
     return streamTurn(
       reply,
       turn,
+      engines.servedBy,
       answer,
       'application/x-ndjson',
       (e) => `${JSON.stringify(e)}\n`,
@@ -82,19 +83,19 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
 function answerOptions(
   ctx: RouteContext,
-  runtime: Runtime,
+  engines: ChatEngines,
   turn: HttpTurn,
   maxTokens?: number,
 ): AnswerOptions {
   const rt = ctx.config.realtime;
   return {
-    llm: runtime.engines.llm,
+    llm: engines.llm,
     messages: turn.messages,
     signal: turn.signal,
     maxTokens: maxTokens ?? ctx.config.llm.maxTokens,
-    voice: runtime.engines.defaultVoice,
+    voice: engines.defaultVoice,
     speed: 1,
-    cache: runtime.cache,
+    cache: engines.cache,
     firstClauseMinChars: rt.firstClauseMinChars,
     firstTokenTimeoutMs: rt.firstTokenTimeoutMs,
     ttsTimeoutMs: rt.ttsTimeoutMs,
@@ -112,6 +113,7 @@ function answerOptions(
 function streamTurn(
   reply: FastifyReply,
   turn: HttpTurn,
+  servedBy: ServedBy,
   answer: AsyncIterable<AnswerEvent>,
   contentType: string,
   frame: (event: object) => string,
@@ -140,7 +142,14 @@ function streamTurn(
         }
       if (turn.timeline.has('first_audio_sent')) turn.timeline.mark('last_audio_sent');
       await turn.finish(text);
-      await write({ type: 'done', session_id: turn.sessionId, text, timings: turn.timeline.toJSON() });
+      await write({
+        type: 'done',
+        session_id: turn.sessionId,
+        text,
+        backend: servedBy.backend,
+        ...(servedBy.reason ? { backend_reason: servedBy.reason } : {}),
+        timings: turn.timeline.toJSON(),
+      });
     } catch (err) {
       await turn.finish(text, err);
       await write({ type: 'error', error: streamError(err) });

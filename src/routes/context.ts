@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { ChatUpstream } from '../fallback/chat-upstream.js';
 import { VoiceError } from '../errors.js';
 import type { Drain } from '../http/drain.js';
 import type { GpuMonitor } from '../metrics/gpu.js';
@@ -22,6 +23,8 @@ export interface RouteContext {
   gpu: GpuMonitor;
   sessions: SessionRegistry;
   startedAt: number;
+  /** Where `/chat` and `/her/chat` fall back to (absent without a key). */
+  chatFallback?: ChatUpstream | undefined;
 }
 
 /** The engines, or a `not_ready` error (503) while they load and warm up. */

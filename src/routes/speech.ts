@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { requestWork } from '../http/request-work.js';
 import { writeInTurn } from '../http/stream-write.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -74,15 +75,9 @@ async function streamSpeech(
   const runtime = runtimeOf(ctx);
   const { tts } = voiceOf(runtime, o.voice);
   admitBatch(tts);
-  const job = ctx.drain.begin();
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new VoiceError('aborted', 'the client went away'));
-  };
-  reply.raw.on('close', onClose);
-  job.signal.addEventListener('abort', () => controller.abort(job.signal.reason), { once: true });
+  const work = requestWork(ctx.drain, reply);
   // Each sentence's time limit starts when it leaves the voice's queue, where voice turns go first.
-  const stage = new StageTimer(controller.signal, ctx.config.realtime.ttsTimeoutMs);
+  const stage = new StageTimer(work.signal, ctx.config.realtime.ttsTimeoutMs);
   const speech = tts.synthesize(o.text, {
     signal: stage.signal,
     rate: o.speed,
@@ -101,14 +96,13 @@ async function streamSpeech(
   };
   const end = () => {
     stage.dispose();
-    reply.raw.off('close', onClose);
-    job.end();
+    work.end();
   };
   let first: IteratorResult<TtsChunk>;
   try {
     first = await next();
   } catch (err) {
-    controller.abort(err);
+    work.abort(err);
     end();
     throw err;
   }
@@ -135,7 +129,7 @@ async function streamSpeech(
       request.log.warn({ err: (err as Error).message }, 'speech stream cut');
       out.destroy(err as Error);
     } finally {
-      controller.abort(new VoiceError('aborted', 'speech stream ended'));
+      work.abort(new VoiceError('aborted', 'speech stream ended'));
       void chunks.return?.();
       end();
     }

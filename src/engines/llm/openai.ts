@@ -29,15 +29,10 @@ export class OpenAiLlm implements LlmEngine {
   /** Checks that the server answers (its model list), so a wrong URL fails at start-up. */
   static async connect(options: OpenAiOptions): Promise<OpenAiLlm> {
     const started = performance.now();
-    const client = new OpenAI({
-      baseURL: options.baseUrl,
-      apiKey: options.apiKey || 'not-needed',
-      timeout: options.timeoutMs,
-      maxRetries: 0,
-    });
+    const llm = OpenAiLlm.create(options);
     try {
       const ids: string[] = [];
-      for await (const m of client.models.list()) ids.push(m.id);
+      for await (const m of llm.client.models.list()) ids.push(m.id);
       if (ids.length > 0 && !ids.includes(options.model))
         options.logger.warn(
           { engine: 'openai', model: options.model, available: ids.slice(0, 20) },
@@ -52,13 +47,19 @@ export class OpenAiLlm implements LlmEngine {
         },
       );
     }
-    const info: EngineInfo = {
-      engine: 'openai',
-      model: options.model,
-      device: 'cpu',
-      threads: 0,
-      loadMs: performance.now() - started,
-    };
+    llm.info.loadMs = performance.now() - started;
+    return llm;
+  }
+
+  /** Without a check: a server that may be down now (a fallback), whose calls fail when it is. */
+  static create(options: OpenAiOptions): OpenAiLlm {
+    const client = new OpenAI({
+      baseURL: options.baseUrl,
+      apiKey: options.apiKey || 'not-needed',
+      timeout: options.timeoutMs,
+      maxRetries: 0,
+    });
+    const info: EngineInfo = { engine: 'openai', model: options.model, device: 'cpu', threads: 0, loadMs: 0 };
     return new OpenAiLlm(client, info, options);
   }
 
