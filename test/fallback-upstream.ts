@@ -53,7 +53,8 @@ export class TestUpstream {
     const upstream = new TestUpstream(app, cable, cert, apiKey, dir, tls);
     app.websocketServer.on('connection', (ws: WebSocket) =>
       ws.on('message', (data, isBinary) => {
-        if (!isBinary) upstream.received.push(JSON.parse((data as Buffer).toString()) as TestUpstream['received'][number]);
+        if (!isBinary)
+          upstream.received.push(JSON.parse((data as Buffer).toString()) as TestUpstream['received'][number]);
       }),
     );
     return upstream;

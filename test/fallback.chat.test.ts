@@ -4,6 +4,7 @@ import type { TtsEngine } from '../src/engines/tts/types.js';
 import { OpenAiLlm } from '../src/engines/llm/openai.js';
 import { silentLogger } from '../src/log.js';
 import type { Runtime } from '../src/runtime/runtime.js';
+import type { SqliteStore } from '../src/store/sqlite.js';
 import { FakeLlm, FakeTts } from '../src/testing/fake-engines.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { FaultPlan, faultyTts } from '../src/testing/faults.js';
@@ -29,9 +30,12 @@ afterAll(async () => {
   await upstream?.close();
 });
 
+let lastStore: SqliteStore;
+
 async function local(overrides: ConfigInput, runtime: Runtime | undefined): Promise<string> {
-  const { app, base } = await listenForTest(loadConfig({ env: {}, overrides }), runtime);
+  const { app, base, store } = await listenForTest(loadConfig({ env: {}, overrides }), runtime);
   apps.push(app);
+  lastStore = store;
   return base;
 }
 
@@ -80,6 +84,10 @@ describe('/chat and /her/chat fall back to an OpenAI-compatible upstream', () =>
     const again = await post(base, '/chat', { message: 'Et demain ?', session_id: body.session_id });
     expect(again.status).toBe(200);
     const prompt = upstreamLlm.calls.at(-1)!.map((m) => `${m.role}: ${m.content}`);
+    // The tokens the upstream reported (its usage chunk) are stored with the conversation.
+    const usage = await lastStore.usage('anonymous', body.session_id);
+    expect(usage.inputTokens).toBeGreaterThan(0);
+    expect(usage.outputTokens).toBe(6);
     expect(prompt.slice(-3)).toEqual([
       'user: Quelle heure est-il ?',
       'assistant: Réponse du secours.',

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type ConfigInput } from '../src/config.js';
 import type { Runtime } from '../src/runtime/runtime.js';
+import type { SqliteStore } from '../src/store/sqlite.js';
 import { FakeLlm, FakeStt, type LlmScript } from '../src/testing/fake-engines.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { FaultPlan, faultyLlm } from '../src/testing/faults.js';
@@ -37,10 +38,13 @@ afterAll(async () => {
 });
 
 /** A local instance with `overrides`, its engines `runtime` (undefined: still loading). */
+let lastStore: SqliteStore;
+
 async function local(overrides: ConfigInput, runtime: Runtime | undefined): Promise<string> {
   const config = loadConfig({ env: {}, overrides: { ...fast, ...overrides } });
-  const { app, base } = await listenForTest(config, runtime);
+  const { app, base, store } = await listenForTest(config, runtime);
   apps.push(app);
+  lastStore = store;
   return `${base.replace('http', 'ws')}/v1/realtime`;
 }
 
@@ -77,7 +81,21 @@ describe('fallback to a Realtime upstream (scripted engines)', () => {
     expect(transcriptOf(client)).toContain('secours');
     expect(client.of('response.output_audio.delta').length).toBeGreaterThan(0);
     expect(client.of('error')).toEqual([]);
+    // The conversation is stored here with the tokens the upstream reported.
+    const id = (created.session as { id: string }).id;
+    const { usage } = done.response as { usage: { input_tokens: number; output_tokens: number } };
+    expect(usage.output_tokens).toBeGreaterThan(0);
     await client.close();
+    await vi.waitFor(async () =>
+      expect(await lastStore.usage('anonymous', id)).toEqual({
+        inputTokens: usage.input_tokens,
+        outputTokens: usage.output_tokens,
+      }),
+    );
+    expect((await lastStore.history('anonymous', id)).map((i) => i.text)).toEqual([
+      'Quelle heure est-il ?',
+      'Réponse du secours.',
+    ]);
   });
 
   it('unready: a session that starts while the engines load is served upstream', async () => {

@@ -7,6 +7,8 @@ import type { FallbackReason } from './policy.js';
 export interface ServedBy {
   backend: 'local' | 'openai';
   reason?: FallbackReason;
+  /** Which backend wrote the words (the voice may fail over alone). */
+  llm: 'local' | 'openai';
 }
 
 /** A stage that failed, as opposed to a cancel or a client's mistake. */
@@ -33,6 +35,7 @@ export function failoverLlm(local: LlmEngine, upstream: LlmEngine, servedBy: Ser
         if (wrote || !isFailure(err, options.signal)) throw err;
         servedBy.backend = 'openai';
         servedBy.reason = 'error';
+        servedBy.llm = 'openai';
         yield* upstream.chat(messages, options);
       }
     },

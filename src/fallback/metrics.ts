@@ -53,7 +53,7 @@ export class FallbackCounters implements FallbackMetrics {
     });
     this.turns = new Counter({
       name: 'voice_fallback_turns_total',
-      help: 'Answers given by the upstream, by final status.',
+      help: 'Answers given by an upstream (real-time and HTTP chat), by final status.',
       labelNames: ['status'],
       registers,
     });

@@ -342,6 +342,11 @@ export class UpstreamSession {
   private endActive(event: { response: DoneResponse }): void {
     const { status, usage } = event.response;
     this.deps.metrics?.upstreamTurn(status ?? 'unknown', usage);
+    if (usage)
+      this.deps.persistence?.addUsage({
+        inputTokens: usage.input_tokens ?? 0,
+        outputTokens: usage.output_tokens ?? 0,
+      });
     this.log.info(
       {
         turn: event.response.id,

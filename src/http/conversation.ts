@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../engines/llm/types.js';
-import type { ConversationStore } from '../store/types.js';
+import type { ConversationStore, FallbackUsage } from '../store/types.js';
 import { newId } from '../protocol/server-events.js';
 import { newSessionId } from '../store/session-id.js';
 
@@ -34,6 +34,11 @@ export class HttpConversation {
       sessionId,
       items.map((i) => ({ role: i.role, content: i.text })),
     );
+  }
+
+  /** Adds tokens a fallback upstream used for this conversation. */
+  async addUsage(usage: FallbackUsage): Promise<void> {
+    await this.store.addUsage(this.owner, this.sessionId, usage);
   }
 
   async save(role: 'user' | 'assistant', text: string): Promise<void> {

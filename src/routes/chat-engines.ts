@@ -37,7 +37,7 @@ export function chatEngines(
       defaultVoice: up!.config.voice,
       cache: up!.cache,
       model: up!.model,
-      servedBy: { backend: 'openai', reason },
+      servedBy: { backend: 'openai', reason, llm: 'openai' },
     };
   };
   if (up?.allows('always')) return upstream('always');
@@ -52,7 +52,7 @@ export function chatEngines(
       return upstream('overflow');
     throw err;
   }
-  const servedBy: ServedBy = { backend: 'local' };
+  const servedBy: ServedBy = { backend: 'local', llm: 'local' };
   const failover = up?.allows('error') ? up : undefined;
   return {
     llm: failover ? failoverLlm(local.engines.llm, failover.llm, servedBy) : local.engines.llm,

@@ -33,7 +33,10 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (!sse) {
       let text = '';
       try {
-        for await (const event of answer) if (event.type === 'text') text += event.delta;
+        for await (const event of answer)
+          if (event.type === 'text') text += event.delta;
+          else if (event.type === 'done' && engines.servedBy.llm === 'openai')
+            await turn.addFallbackUsage(event.usage);
       } catch (err) {
         await turn.finish(text, err);
         throw err;
@@ -139,7 +142,8 @@ function streamTurn(
           });
           turn.timeline.mark('first_audio_sent');
           turn.timeline.mark('first_answer_audio_sent');
-        }
+        } else if (event.type === 'done' && servedBy.llm === 'openai')
+          await turn.addFallbackUsage(event.usage);
       if (turn.timeline.has('first_audio_sent')) turn.timeline.mark('last_audio_sent');
       await turn.finish(text);
       await write({

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
-import type { ChatMessage } from '../engines/llm/types.js';
+import type { ChatMessage, LlmUsage } from '../engines/llm/types.js';
 import { isAbortError, VoiceError } from '../errors.js';
 import { HttpConversation } from '../http/conversation.js';
 import { TurnTimeline } from '../pipeline/timing.js';
@@ -18,6 +18,8 @@ export interface HttpTurn {
   signal: AbortSignal;
   /** Saves the answer (what was written, even if cut short) and reports the turn. */
   finish(answer: string, error?: unknown): Promise<void>;
+  /** Stores and counts the tokens a fallback upstream used for this answer. */
+  addFallbackUsage(usage: LlmUsage): Promise<void>;
 }
 
 /**
@@ -62,6 +64,18 @@ export async function startTurn(
       timeline,
       log,
       signal: controller.signal,
+      async addFallbackUsage(usage) {
+        const tokens = { inputTokens: usage.promptTokens, outputTokens: usage.completionTokens };
+        ctx.metrics.fallback.upstreamTurn('completed', {
+          input_tokens: tokens.inputTokens,
+          output_tokens: tokens.outputTokens,
+        });
+        try {
+          await conversation.addUsage(tokens);
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'saving the fallback usage failed');
+        }
+      },
       async finish(answer, error) {
         reply.raw.off('close', onClose);
         job.signal.removeEventListener('abort', onShutdown);

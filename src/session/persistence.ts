@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { ConversationStore, StoredItem } from '../store/types.js';
+import type { ConversationStore, FallbackUsage, StoredItem } from '../store/types.js';
 import type { ConversationChanges, ConversationItem } from './conversation.js';
 
 /**
@@ -53,6 +53,12 @@ export class ConversationSync {
     this.write(() =>
       this.store.put(this.owner, this.sessionId, { id, role: item.role, text: item.text, createdAt }),
     );
+  }
+
+  /** Adds tokens a fallback upstream used for this conversation (after the items written so far). */
+  addUsage(usage: FallbackUsage): void {
+    if (usage.inputTokens === 0 && usage.outputTokens === 0) return;
+    this.write(() => this.store.addUsage(this.owner, this.sessionId, usage));
   }
 
   /** Settles when every write so far has ended. */

@@ -135,4 +135,31 @@ describe('SqliteStore', () => {
     expect(again.unowned).toBe(0);
     await again.close();
   });
+
+  it('fallback usage adds up per conversation, for its owner only; a version-1 file gains the columns', async () => {
+    const path = tempDb();
+    new SqliteStore(path.replace('conversations.db', 'x.db')); // creates the folder
+    const v1 = new Database(path);
+    v1.exec(`CREATE TABLE conversations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE items (seq INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL,
+        item_id TEXT NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL,
+        UNIQUE (session_id, item_id));
+      INSERT INTO conversations VALUES ('s1', '${A}', 5);
+      INSERT INTO items (session_id, item_id, role, text, created_at) VALUES ('s1', '1', 'user', 'Bonjour', 5);
+      PRAGMA user_version = 1;`);
+    v1.close();
+    const store = new SqliteStore(path);
+    expect(store.unowned).toBe(0);
+    expect(await store.usage(A, 's1')).toEqual({ inputTokens: 0, outputTokens: 0 });
+    await store.addUsage(A, 's1', { inputTokens: 132, outputTokens: 121 });
+    await store.addUsage(A, 's1', { inputTokens: 10, outputTokens: 5 });
+    expect(await store.usage(A, 's1')).toEqual({ inputTokens: 142, outputTokens: 126 });
+    expect((await store.history(A, 's1')).map((i) => i.text)).toEqual(['Bonjour']);
+    await expect(store.addUsage(B, 's1', { inputTokens: 1, outputTokens: 1 })).rejects.toEqual(notFound);
+    await expect(store.usage(B, 's1')).rejects.toEqual(notFound);
+    // A new conversation may get its usage before its first item is saved.
+    await store.addUsage(B, 's2', { inputTokens: 3, outputTokens: 4 });
+    expect(await store.usage(B, 's2')).toEqual({ inputTokens: 3, outputTokens: 4 });
+    await store.close();
+  });
 });

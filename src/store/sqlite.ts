@@ -2,14 +2,19 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { VoiceError } from '../errors.js';
-import type { ConversationStore, StoredItem } from './types.js';
+import type { ConversationStore, FallbackUsage, StoredItem } from './types.js';
 
-/** The schema of `PRAGMA user_version` 1: conversations with an owner, and their items. */
+/**
+ * The schema of `PRAGMA user_version` 2: conversations with an owner and the tokens a fallback
+ * upstream used for them (version 1 had no tokens), and their items.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS conversations (
   id TEXT PRIMARY KEY,
   owner TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  fallback_input_tokens INTEGER NOT NULL DEFAULT 0,
+  fallback_output_tokens INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS items (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -22,7 +27,7 @@ CREATE TABLE IF NOT EXISTS items (
 );
 CREATE INDEX IF NOT EXISTS items_by_session ON items (session_id, seq);
 `;
-const VERSION = 1;
+const VERSION = 2;
 /** The owner of conversations saved before owners existed: no caller has it. */
 export const NO_OWNER = '';
 
@@ -96,6 +101,12 @@ export class SqliteStore implements ConversationStore {
          ON CONFLICT (session_id, item_id) DO UPDATE SET text = excluded.text`,
       ),
       delete: this.db.prepare<[string, string]>('DELETE FROM items WHERE session_id = ? AND item_id = ?'),
+      addUsage: this.db.prepare<[number, number, string]>(
+        'UPDATE conversations SET fallback_input_tokens = fallback_input_tokens + ?, fallback_output_tokens = fallback_output_tokens + ? WHERE id = ?',
+      ),
+      usage: this.db.prepare<[string], { input: number; output: number }>(
+        'SELECT fallback_input_tokens AS input, fallback_output_tokens AS output FROM conversations WHERE id = ?',
+      ),
       trimItems: this.db.prepare<[string, string, number]>(
         `DELETE FROM items WHERE session_id = ? AND seq <=
            (SELECT seq FROM items WHERE session_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
@@ -130,6 +141,24 @@ export class SqliteStore implements ConversationStore {
     return this.run(() => this.putTransaction(owner, sessionId, item));
   }
 
+  addUsage(owner: string, sessionId: string, usage: FallbackUsage): Promise<void> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        this.statements.create.run(sessionId, owner, Date.now());
+        this.checkOwner(owner, sessionId);
+        this.statements.addUsage.run(usage.inputTokens, usage.outputTokens, sessionId);
+      })(),
+    );
+  }
+
+  usage(owner: string, sessionId: string): Promise<FallbackUsage> {
+    return this.run(() => {
+      this.checkOwner(owner, sessionId);
+      const row = this.statements.usage.get(sessionId)!;
+      return { inputTokens: row.input, outputTokens: row.output };
+    });
+  }
+
   delete(owner: string, sessionId: string, itemId: string): Promise<void> {
     return this.run(() => {
       this.checkOwner(owner, sessionId);
@@ -157,6 +186,9 @@ export class SqliteStore implements ConversationStore {
       throw new Error(`the file has schema version ${version}; this server reads up to ${VERSION}`);
     if (version === VERSION) return 0;
     return this.db.transaction(() => {
+      if (version === 1)
+        for (const column of ['fallback_input_tokens', 'fallback_output_tokens'])
+          this.db.exec(`ALTER TABLE conversations ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
       this.db.exec(SCHEMA);
       const legacy = this.db
         .prepare(

@@ -23,6 +23,15 @@ export interface ConversationStore {
    */
   put(owner: string, sessionId: string, item: StoredItem): Promise<void>;
   delete(owner: string, sessionId: string, itemId: string): Promise<void>;
+  /** Adds tokens a fallback upstream used for the conversation (what it cost); creates it if new. */
+  addUsage(owner: string, sessionId: string, usage: FallbackUsage): Promise<void>;
+  /** The tokens fallback upstreams used for the owner's conversation so far. */
+  usage(owner: string, sessionId: string): Promise<FallbackUsage>;
   /** Writes everything out and releases the database; later calls fail. */
   close(): Promise<void>;
+}
+
+export interface FallbackUsage {
+  inputTokens: number;
+  outputTokens: number;
 }

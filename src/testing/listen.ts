@@ -12,16 +12,18 @@ export async function listenOnLoopback(
   config: Config,
   /** Undefined: the engines are still loading. */
   runtime: Runtime | undefined,
-): Promise<{ app: Awaited<ReturnType<typeof buildServer>>; base: string }> {
+): Promise<{ app: Awaited<ReturnType<typeof buildServer>>; base: string; store: SqliteStore }> {
+  const store = new SqliteStore(':memory:');
   const app = await buildServer({
     config,
     logger: silentLogger,
     runtime: () => runtime,
-    store: new SqliteStore(':memory:'),
+    store,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,
+    store,
     base: `${config.server.tlsCert ? 'https' : 'http'}://127.0.0.1:${(app.server.address() as { port: number }).port}`,
   };
 }
