@@ -4,7 +4,7 @@
  * spliced mid-sentence pauses of bench/data/pauses.tsv, then barge-ins, and sends the measures
  * back to the parent. Usage (by bench/turns.ts): URL TURNS BARGE_INS PAUSES.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWav } from '../src/audio/wav.js';
 import { resample } from '../src/audio/resample.js';
@@ -117,7 +117,11 @@ for (let i = 0; i < turns; i++) {
 await c.close();
 
 /** The spliced pauses: one session each; held = the whole sentence was one committed turn. */
-const pauseLines = readFileSync(new URL('./data/pauses.tsv', import.meta.url), 'utf8')
+const pauseFile = new URL('./data/pauses.tsv', import.meta.url);
+if (Number(pausesArg) > 0 && !existsSync(pauseFile))
+  log('bench/data/pauses.tsv is missing (make it with bench/pause-set-propose.ts): no pauses measured');
+const pauseText = Number(pausesArg) > 0 && existsSync(pauseFile) ? readFileSync(pauseFile, 'utf8') : '';
+const pauseLines = pauseText
   .split('\n')
   .filter((l) => l.trim() !== '' && !l.startsWith('#'))
   .slice(0, Number(pausesArg));

@@ -6,6 +6,12 @@
  * share of mid-sentence pauses (bench/data/pauses.tsv) held as one turn; barge-ins: the speech
  * onset of an interrupting utterance → the last audio byte of the interrupted answer.
  * `npm run bench:turns [-- TURNS BARGE_INS PAUSES]`.
+ *
+ * `npm run bench:turns -- --fallback [TURNS]`: the same clips through the fallback relay
+ * (fallback.realtime, policy `always`) and straight to the server it relays to, one after the
+ * other: what the fallback path adds. Without a configured key, the upstream is a second instance
+ * of this service on the same engines (the relay's own cost); with `VOICE_FALLBACK_REALTIME_URL`
+ * and a key, it is that server (OpenAI: the network and its model too).
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +24,9 @@ import { corpusWer } from '../src/testing/wer.js';
 import { fmt, machineLine, percentile } from './lib.js';
 import { listenOnLoopback } from '../src/testing/listen.js';
 
-const [turns = '12', bargeIns = '6', pauses = '15'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const fallbackMode = args[0] === '--fallback';
+const [turns = '12', bargeIns = '6', pauses = '15'] = fallbackMode ? [args[1] ?? '12', '0', '0'] : args;
 const config = loadConfig();
 const lines: string[] = [];
 const out = (s: string) => {
@@ -34,13 +42,19 @@ out(
 const { app, base } = await listenOnLoopback(config, runtime);
 const url = `${base.replace('http', 'ws')}/v1/realtime`;
 
-const child = fork(new URL('./turns-client.ts', import.meta.url), [url, turns, bargeIns, pauses]);
-const m = await new Promise<TurnMeasures>((resolve, reject) => {
-  let result: TurnMeasures | undefined;
-  child.on('message', (message) => (result = message as TurnMeasures));
-  child.on('error', reject);
-  child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`client exited with ${code}`))));
-});
+/** The client half in its own process, on `target`. */
+function measure(target: string): Promise<TurnMeasures> {
+  const child = fork(new URL('./turns-client.ts', import.meta.url), [target, turns, bargeIns, pauses]);
+  return new Promise<TurnMeasures>((resolve, reject) => {
+    let result: TurnMeasures | undefined;
+    child.on('message', (message) => (result = message as TurnMeasures));
+    child.on('error', reject);
+    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`client exited with ${code}`))));
+  });
+}
+
+if (fallbackMode) await compareFallback();
+const m = await measure(url);
 
 const row = (name: string, values: number[]) =>
   values.length === 0
@@ -86,3 +100,45 @@ await runtime.close();
 mkdirSync(new URL('reports', import.meta.url), { recursive: true });
 writeFileSync(new URL('reports/turns.md', import.meta.url), `${lines.join('\n')}\n`);
 process.exit(0);
+
+/** `--fallback`: the same clips straight to the upstream, then through the relay; the report, then exit. */
+async function compareFallback(): Promise<never> {
+  const own = config.fallback.realtime.apiKey === '';
+  const upstream = own ? url : config.fallback.realtime.url;
+  const relayConfig = loadConfig({
+    overrides: {
+      fallback: { realtime: { policy: ['always'], ...(own ? { url, apiKey: 'bench-no-auth' } : {}) } },
+    },
+  });
+  const relay = await listenOnLoopback(relayConfig, runtime);
+  const relayUrl = `${relay.base.replace('http', 'ws')}/v1/realtime`;
+  out(
+    `fallback upstream: ${own ? 'a second instance of this service on the same engines (loopback, no TLS)' : new URL(upstream).host}`,
+  );
+  const direct = own ? await measure(upstream) : undefined;
+  const relayed = await measure(relayUrl);
+  const p50 = (values: number[]) => (values.length ? percentile(values, 50) : NaN);
+  const rows: [string, (x: TurnMeasures) => number[]][] = [
+    ['last word → turn committed', (x) => x.lastWordTo.committed],
+    ['last word → transcript', (x) => x.lastWordTo.transcript],
+    ['last word → first audio (filler)', (x) => x.lastWordTo.firstAudio],
+    ['last word → first answer audio', (x) => x.lastWordTo.firstAnswerAudio],
+  ];
+  out('');
+  out('| measure (client clock, p50) | n | straight to the upstream | through the fallback relay | added |');
+  out('|---|---|---|---|---|');
+  for (const [name, of] of rows) {
+    const a = direct ? p50(of(direct)) : NaN;
+    const b = p50(of(relayed));
+    out(
+      `| ${name} | ${of(relayed).length} | ${direct ? `${fmt(a)} ms` : '–'} | ${fmt(b)} ms | ${direct ? `${fmt(b - a)} ms` : '–'} |`,
+    );
+  }
+  out('');
+  await relay.app.close();
+  await app.close();
+  await runtime.close();
+  mkdirSync(new URL('reports', import.meta.url), { recursive: true });
+  writeFileSync(new URL('reports/turns-fallback.md', import.meta.url), `${lines.join('\n')}\n`);
+  process.exit(0);
+}

@@ -760,6 +760,12 @@ export const configSchema = z.strictObject({
             .max(10_000)
             .default(16)
             .describe('Sessions served upstream at once, besides `realtime.maxSessions` local ones.'),
+          failBack: z
+            .boolean()
+            .default(false)
+            .describe(
+              'A session served upstream (not under `always`) comes back to the local engines after an upstream answer ends, once they serve and have room.',
+            ),
         })
         .prefault({}),
       chat: z

@@ -1,7 +1,10 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type ConfigInput } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import { buildServer } from '../src/server.js';
 import type { Runtime } from '../src/runtime/runtime.js';
-import type { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite.js';
 import { FakeLlm, FakeStt, type LlmScript } from '../src/testing/fake-engines.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { FaultPlan, faultyLlm } from '../src/testing/faults.js';
@@ -104,6 +107,37 @@ describe('fallback to a Realtime upstream (scripted engines)', () => {
     expect(backendOf(await client.waitFor('session.created', { timeoutMs: 10_000 }))).toBe('openai');
     await client.streamPcm(turn());
     expect(((await client.waitFor('response.done')).response as { status: string }).status).toBe('completed');
+    await client.close();
+  });
+
+  it('failBack: a session that started upstream while the engines loaded comes back to them after an answer', async () => {
+    let loaded: Runtime | undefined = undefined;
+    const config = loadConfig({
+      env: {},
+      overrides: { ...fast, fallback: upstream.fallback(['unready'], { failBack: true }) },
+    });
+    const app = await buildServer({
+      config,
+      logger: silentLogger,
+      runtime: () => loaded,
+      store: new SqliteStore(':memory:'),
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    apps.push(app);
+    const client = await RealtimeTestClient.connect(
+      `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/realtime`,
+    );
+    expect(backendOf(await client.waitFor('session.created', { timeoutMs: 10_000 }))).toBe('openai');
+    loaded = await fakeRuntime({ llm: new FakeLlm(() => ({ tokens: ['Il ', 'est ', 'midi.'] })) });
+    await client.streamPcm(turn());
+    await client.waitFor('response.done');
+    const back = await client.waitFor('session.updated');
+    expect(backendOf(back)).toBe('local');
+    const types = client.events.map((e) => e.type);
+    expect(types.indexOf('session.updated')).toBeGreaterThan(types.indexOf('response.done'));
+    await client.streamPcm(turn());
+    await client.waitFor('response.done', { n: 2 });
+    expect(transcriptOf(client)).toBe('Réponse du secours. | Il est midi.');
     await client.close();
   });
 
@@ -272,5 +306,41 @@ describe('upstream faults: one coded error each, no wedged session', () => {
     await client.waitFor('response.done', { timeoutMs: 10_000 });
     expect(client.of('error')).toHaveLength(1);
     await client.close();
+  });
+});
+
+describe('what the fallback shows of itself', () => {
+  it('logs at info say when and why a session moved, never the key or what was said; /metrics counts it without the key', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const plan = new FaultPlan();
+    const runtime = await fakeRuntime({
+      llm: faultyLlm(new FakeLlm(() => ({ tokens: ['Il ', 'est ', 'midi.'] })), plan),
+    });
+    const config = loadConfig({ env: {}, overrides: { ...fast, fallback: upstream.fallback(['error']) } });
+    const app = await buildServer({
+      config,
+      logger,
+      runtime: () => runtime,
+      store: new SqliteStore(':memory:'),
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    apps.push(app);
+    const base = `127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const client = await RealtimeTestClient.connect(`ws://${base}/v1/realtime`);
+    await client.waitFor('session.created');
+    plan.llm.push('throw');
+    await client.streamPcm(turn());
+    await client.waitFor('response.done', { n: 2, timeoutMs: 10_000 });
+    await client.close();
+    const log = lines.join('');
+    expect(log).toContain('session served by the fallback upstream');
+    expect(log).toContain('"reason":"error"');
+    for (const secret of [upstream.key, 'Bonjour', 'secours', 'midi'])
+      expect(log, secret).not.toContain(secret);
+    const metrics = await (await fetch(`http://${base}/metrics`)).text();
+    expect(metrics).toContain('voice_fallback_sessions_total{reason="error"} 1');
+    expect(metrics).toMatch(/voice_fallback_turns_total\{status="completed"\} 1/);
+    expect(metrics).not.toContain(upstream.key);
   });
 });

@@ -128,6 +128,9 @@ export class FailoverSession {
       ...(options.metrics ? { metrics: options.metrics.fallback } : {}),
       ...(options.connectUpstream ? { connect: options.connectUpstream } : {}),
       onLost: (error, state) => this.upstreamLost(error, state),
+      ...(options.config.fallback.realtime.failBack && reason !== 'always'
+        ? { onAnswerDone: () => this.failBack() }
+        : {}),
       reroute: (data, isBinary) => void this.receive(data, isBinary),
     });
   }
@@ -147,6 +150,17 @@ export class FailoverSession {
     this.current = this.upstream('error', carried, failure);
     this.options.moved?.('local', 'openai');
     return true;
+  }
+
+  /** An upstream answer ended: with `failBack`, the session returns to the local engines when they serve. */
+  private failBack(): void {
+    const upstream = this.current;
+    if (this.closed || !(upstream instanceof UpstreamSession)) return;
+    if (this.options.runtime()?.readiness.serving !== true || !this.options.hasRoom('local')) return;
+    this.log.info('the local engines serve again: the session comes back from the fallback upstream');
+    upstream.detach();
+    this.current = this.local(upstream.carry());
+    this.options.moved?.('openai', 'local');
   }
 
   /**

@@ -54,6 +54,8 @@ export interface UpstreamSessionDeps {
   onLost(error: VoiceError, carried: CarriedSession): void;
   /** Where messages go that arrive after the session stopped. */
   reroute?: (data: Buffer | string, isBinary: boolean) => void;
+  /** An upstream answer ended (the host may take the session back to the local engines). */
+  onAnswerDone?: () => void;
   /** Opens the upstream (the real client unless a test swaps it). */
   connect?: (handlers: UpstreamHandlers) => Promise<UpstreamLink>;
 }
@@ -175,6 +177,11 @@ export class UpstreamSession {
 
   carry(): CarriedSession {
     return { conversation: this.conversation, settings: this.settings };
+  }
+
+  /** Another backend takes the conversation over: the upstream is closed, the socket is not. */
+  detach(): void {
+    this.close();
   }
 
   /** Connects, sets the session up upstream, replays the conversation, answers a failed turn. */
@@ -358,6 +365,8 @@ export class UpstreamSession {
     this.active = undefined;
     clearTimeout(this.silenceTimer);
     this.activeEnded?.();
+    // After the event is forwarded: the client gets response.done before any session.updated.
+    if (this.deps.onAnswerDone) queueMicrotask(this.deps.onAnswerDone);
   }
 
   /** An upstream response that goes quiet for `responseTimeoutMs` is given up. */
