@@ -125,7 +125,7 @@ export class FailoverSession {
       ...(carried ? { carried } : {}),
       ...(failedTurn ? { failedTurn } : {}),
       ...(options.persistence ? { persistence: options.persistence } : {}),
-      ...(options.metrics ? { metrics: options.metrics.fallback } : {}),
+      ...(options.metrics ? { metrics: options.metrics.fallback, errors: options.metrics } : {}),
       ...(options.connectUpstream ? { connect: options.connectUpstream } : {}),
       onLost: (error, state) => this.upstreamLost(error, state),
       ...(options.config.fallback.realtime.failBack && reason !== 'always'

@@ -1,14 +1,8 @@
 import type { Config } from '../config.js';
-import { SerialQueue } from '../engines/serial.js';
-import { VoiceError, type ErrorCode } from '../errors.js';
+import { VoiceError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { CLOSE_POLICY_VIOLATION } from '../protocol/close-codes.js';
-import {
-  ClientEventError,
-  decodeAudioBase64,
-  parseClientEvent,
-  type ClientEvent,
-} from '../protocol/client-events.js';
+import type { TurnMetrics } from '../metrics/registry.js';
+import { decodeAudioBase64, type ClientEvent } from '../protocol/client-events.js';
 import { eventName, serverEvent, type Dialect } from '../protocol/server-events.js';
 import {
   applySessionPatch,
@@ -18,7 +12,7 @@ import {
   type SessionSettings,
 } from '../protocol/session-settings.js';
 import { Conversation } from '../session/conversation.js';
-import { InboundLimits } from '../session/inbound.js';
+import { ClientSession } from '../session/client-session.js';
 import type { ConversationSync } from '../session/persistence.js';
 import type { TranscriptionJob } from '../session/response.js';
 import type { CarriedSession, SessionTransport } from '../session/session.js';
@@ -48,6 +42,8 @@ export interface UpstreamSessionDeps {
   failedTurn?: { untranscribed: TranscriptionJob[] };
   persistence?: ConversationSync;
   metrics?: FallbackMetrics;
+  /** Counts the errors the client is sent. */
+  errors?: Pick<TurnMetrics, 'error'>;
   /** The local voices, so a session can keep (or pick) one to come back to. */
   voices: { has(id: string): boolean };
   /** The upstream could not be reached, or went away: the host decides what serves the session next. */
@@ -67,14 +63,12 @@ export interface UpstreamSessionDeps {
  * back in the client's dialect and format. The conversation is mirrored here, so it is stored,
  * and can be carried back to a local session, as the local one was carried here.
  */
-export class UpstreamSession {
+export class UpstreamSession extends ClientSession {
   readonly id: string;
   readonly log: Logger;
   readonly conversation: Conversation;
   private settings: SessionSettings;
   private readonly mirror: UpstreamMirror;
-  private readonly inbox = new SerialQueue();
-  private readonly inbound: InboundLimits;
   private upstream: UpstreamLink | undefined;
   private audioIn: InboundAudio;
   private audioOut: OutboundAudio;
@@ -85,9 +79,9 @@ export class UpstreamSession {
   /** When the last user turn ended (or a response was asked for): the start of first-audio latency. */
   private turnEndedAt: number | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
-  private closed = false;
 
   constructor(private readonly deps: UpstreamSessionDeps) {
+    super(deps.config, deps.transport, deps.reroute, deps.errors);
     this.id = deps.id;
     this.log = deps.logger.child({ session: sessionTag(this.id), backend: 'openai' });
     const { config } = deps;
@@ -103,60 +97,19 @@ export class UpstreamSession {
     this.mirror = new UpstreamMirror(this.conversation);
     this.audioIn = new InboundAudio(this.settings.inputFormat);
     this.audioOut = new OutboundAudio(this.settings.outputFormat);
-    this.inbound = new InboundLimits(config.realtime, (ms) =>
-      this.closeWithError(
-        'idle_timeout',
-        `nothing received for ${ms} ms; closing the session`,
-        1000,
-        'idle timeout',
-      ),
-    );
     void this.inbox.run(() => this.open());
   }
 
-  /** A WebSocket message of the client, checked and queued as the local session does. */
-  receive(data: Buffer | string, isBinary: boolean): Promise<void> {
-    const admitted = this.inbound.admit(data);
-    if (!admitted.ok) {
-      if (admitted.close)
-        this.closeWithError(admitted.code, admitted.message, CLOSE_POLICY_VIOLATION, admitted.code);
-      else this.error(admitted.code, admitted.message);
-      return Promise.resolve();
-    }
-    return this.inbox.run(() => {
-      admitted.release();
-      if (this.closed) return void this.deps.reroute?.(data, isBinary);
-      let eventId: string | undefined;
-      try {
-        if (isBinary) {
-          if (!this.settings.binaryAudio)
-            throw new ClientEventError(
-              'binary_audio_disabled',
-              'send audio as input_audio_buffer.append, or enable binary_audio in session.update',
-            );
-          this.appendAudio(typeof data === 'string' ? Buffer.from(data) : data);
-        } else {
-          const event = parseClientEvent(data.toString());
-          eventId = event.event_id;
-          this.dispatch(event);
-        }
-      } catch (err) {
-        if (err instanceof VoiceError)
-          this.error(err.code, err.message, (err as ClientEventError).clientEventId ?? eventId);
-        else throw err;
-      }
-    });
+  protected get binaryAudio(): boolean {
+    return this.settings.binaryAudio;
   }
 
-  closeWithError(code: ErrorCode, message: string, closeCode: number, reason: string): void {
-    if (this.closed) return;
-    this.error(code, message);
-    this.end(closeCode, reason);
+  protected onAudio(bytes: Uint8Array): void {
+    this.appendAudio(bytes);
   }
 
-  end(code: number, reason: string): void {
-    this.deps.transport.close(code, reason);
-    this.close();
+  protected onEvent(event: ClientEvent): void {
+    this.dispatch(event);
   }
 
   /** The client went away (or the session ends): the upstream is closed, the conversation saved. */
@@ -432,12 +385,6 @@ export class UpstreamSession {
     this.deps.transport.sendJson(serverEvent(eventName(type, this.deps.dialect), fields));
   }
 
-  private error(code: ErrorCode, message: string, eventId?: string): void {
-    this.emit('error', {
-      error: { type: 'invalid_request_error', code, message, param: null, event_id: eventId ?? null },
-    });
-  }
-
   /** Applies the conversation's caps (upstream too), then saves what changed. */
   private persist(): void {
     const { maxItems, maxChars } = this.deps.config.store;
@@ -449,7 +396,7 @@ export class UpstreamSession {
   }
 
   private stopTimers(): void {
-    this.inbound.stop();
+    this.stopInbound();
     clearTimeout(this.silenceTimer);
   }
 }

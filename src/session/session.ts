@@ -1,6 +1,5 @@
 import type { Config } from '../config.js';
-import { VoiceError, type ErrorCode } from '../errors.js';
-import { SerialQueue } from '../engines/serial.js';
+import type { VoiceError, ErrorCode } from '../errors.js';
 import type { EngineSet } from '../engines/types.js';
 import type { Logger } from '../log.js';
 import type { TurnMetrics } from '../metrics/registry.js';
@@ -8,13 +7,7 @@ import type { FillerBank } from '../pipeline/fillers.js';
 import type { SentenceCache } from '../pipeline/sentence-cache.js';
 import { TurnTimeline } from '../pipeline/timing.js';
 import { WireDecoder, wireBytesPerSecond, wireRate } from '../protocol/audio-format.js';
-import { CLOSE_POLICY_VIOLATION } from '../protocol/close-codes.js';
-import {
-  ClientEventError,
-  decodeAudioBase64,
-  parseClientEvent,
-  type ClientEvent,
-} from '../protocol/client-events.js';
+import { ClientEventError, decodeAudioBase64, type ClientEvent } from '../protocol/client-events.js';
 import {
   eventName,
   serverEvent,
@@ -34,7 +27,7 @@ import type { ConversationSync } from './persistence.js';
 import { newSessionId, sessionTag } from '../store/session-id.js';
 import { TurnInput } from '../turns/turn-input.js';
 import type { TurnEnded, TurnListener, TurnStarted } from '../turns/types.js';
-import { InboundLimits } from './inbound.js';
+import { ClientSession } from './client-session.js';
 import { AudioRateLimiter } from './audio-rate.js';
 import { RealtimeResponse, type ResponseRequest, type TranscriptionJob } from './response.js';
 import { SessionStateMachine } from './state.js';
@@ -102,7 +95,7 @@ const MIN_COMMIT_MS = 100;
  * Every client event gets its defined answer or an `error` event; nothing a client sends closes
  * the session or loses its history.
  */
-export class RealtimeSession {
+export class RealtimeSession extends ClientSession {
   readonly id: string;
   readonly state = new SessionStateMachine();
   readonly conversation: Conversation;
@@ -115,17 +108,14 @@ export class RealtimeSession {
    * the client, or left by a response cancelled before it transcribed them.
    */
   private untranscribed: TranscriptionJob[] = [];
-  /** Client events are handled one after another, in arrival order (audio before its commit). */
-  private readonly inbox = new SerialQueue();
-  private readonly inbound: InboundLimits;
   private readonly audioRate: AudioRateLimiter;
   /** Input audio dropped for arriving too fast, in seconds (reported in its error events). */
   private droppedAudioSec = 0;
   private lastAudioRateError = -Infinity;
-  private closed = false;
   readonly log: Logger;
 
   constructor(private readonly deps: SessionDeps) {
+    super(deps.config, deps.transport, deps.reroute, deps.metrics);
     this.id = deps.id ?? newSessionId();
     this.log = deps.logger.child({ session: sessionTag(this.id) });
     if (deps.carried) {
@@ -141,14 +131,6 @@ export class RealtimeSession {
         deps.engines.turn !== undefined,
       );
     }
-    this.inbound = new InboundLimits(deps.config.realtime, (ms) =>
-      this.closeWithError(
-        'idle_timeout',
-        `nothing received for ${ms} ms; closing the session`,
-        1000,
-        'idle timeout',
-      ),
-    );
     this.audioRate = new AudioRateLimiter(
       deps.config.realtime.maxAudioSpeed,
       deps.config.realtime.audioBurstSec,
@@ -172,51 +154,20 @@ export class RealtimeSession {
     this.close();
   }
 
-  /** A WebSocket message: a JSON text event, or binary audio when the session enabled it. */
-  receive(data: Buffer | string, isBinary: boolean): Promise<void> {
-    const arrivedAt = performance.now();
-    const admitted = this.inbound.admit(data);
-    if (!admitted.ok) {
-      if (admitted.close)
-        this.closeWithError(admitted.code, admitted.message, CLOSE_POLICY_VIOLATION, admitted.code);
-      else this.error(admitted.code, admitted.message);
-      return Promise.resolve();
-    }
-    return this.inbox.run(async () => {
-      admitted.release();
-      if (this.closed) return void this.deps.reroute?.(data, isBinary);
-      let eventId: string | undefined;
-      try {
-        if (isBinary) {
-          if (!this.settings.binaryAudio)
-            throw new ClientEventError(
-              'binary_audio_disabled',
-              'send audio as input_audio_buffer.append, or enable binary_audio in session.update',
-            );
-          await this.appendAudio(typeof data === 'string' ? Buffer.from(data) : data, arrivedAt);
-        } else {
-          const event = parseClientEvent(data.toString());
-          eventId = event.event_id;
-          await this.dispatch(event, arrivedAt);
-        }
-      } catch (err) {
-        this.reportError(err, eventId);
-      }
-      this.persist();
-    });
+  protected get binaryAudio(): boolean {
+    return this.settings.binaryAudio;
   }
 
-  /** The server ends the session for a reason the client must know: an `error` event, then `closeCode`. */
-  closeWithError(code: ErrorCode, message: string, closeCode: number, reason: string): void {
-    if (this.closed) return;
-    this.error(code, message);
-    this.end(closeCode, reason);
+  protected onAudio(bytes: Uint8Array, arrivedAt: number): Promise<void> {
+    return this.appendAudio(bytes, arrivedAt);
   }
 
-  /** The server closes the session (shutdown): the client gets `code`. */
-  end(code: number, reason: string): void {
-    this.deps.transport.close(code, reason);
-    this.close();
+  protected onEvent(event: ClientEvent, arrivedAt: number): Promise<void> {
+    return this.dispatch(event, arrivedAt);
+  }
+
+  protected override afterMessage(): void {
+    this.persist();
   }
 
   /** The client went away: stop the response, forget the audio. */
@@ -225,7 +176,7 @@ export class RealtimeSession {
     this.persist();
     this.closed = true;
     this.turns.close();
-    this.inbound.stop();
+    this.stopInbound();
     this.response?.cancel('client_disconnected');
   }
 
@@ -642,33 +593,6 @@ export class RealtimeSession {
     const fields: Record<string, unknown> = rest[0] ?? {};
     if (this.closed) return;
     this.deps.transport.sendJson(serverEvent(eventName(type, this.deps.dialect), fields));
-  }
-
-  private reportError(err: unknown, eventId: string | undefined) {
-    if (err instanceof ClientEventError)
-      this.error(err.code, err.message, err.clientEventId ?? eventId, err.param);
-    else if (err instanceof VoiceError) this.error(err.code, err.message, eventId);
-    else {
-      this.log.error({ err }, 'unexpected error handling a client event');
-      this.error(
-        'engine_failed',
-        'internal error while handling the event',
-        undefined,
-        undefined,
-        'server_error',
-      );
-    }
-  }
-
-  private error(
-    code: ErrorCode,
-    message: string,
-    eventId?: string,
-    param?: string,
-    type = 'invalid_request_error',
-  ) {
-    this.deps.metrics?.error('realtime', code);
-    this.emit('error', { error: { type, code, message, param: param ?? null, event_id: eventId ?? null } });
   }
 
   /** Applies the conversation's caps (the client is told of each removed item), then saves what changed. */
