@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LaneQueue, LivePriority } from './lanes.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
@@ -177,6 +177,25 @@ describe('LaneQueue', () => {
     expect(order).toEqual(['live answer']); // not yet: live work may go on (the next stage)
     await batch;
     expect(order).toEqual(['live answer', 'file job']);
+  });
+
+  it('batchResumesWhenTheTimerFiresEarly: batch work starts when the resume timer fires, whatever performance.now() says', async () => {
+    // libuv starts a timer from the loop's cached time, so it may fire before performance.now()
+    // shows its delay as passed; a clock check then held the batch job until the next live job
+    // (it wedged livePriorityAcrossEngines for 120 s in a clean-clone CI run). Frozen clock here.
+    const frozen = performance.now();
+    const now = vi.spyOn(performance, 'now').mockReturnValue(frozen);
+    try {
+      const priority = new LivePriority(20);
+      const llm = new LaneQueue({ livePriority: priority });
+      const stt = new LaneQueue({ livePriority: priority });
+      const live = llm.run('live', () => tick(10));
+      const batch = stt.run('batch', () => Promise.resolve('file job'));
+      await live;
+      expect(await Promise.race([batch, tick(500).then(() => 'still held')])).toBe('file job');
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('a running file job is asked to step aside when a voice turn starts on another engine', async () => {

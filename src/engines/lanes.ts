@@ -35,7 +35,13 @@ export interface LaneQueueOptions {
  */
 export class LivePriority {
   private active = 0;
-  private idleSince = 0;
+  /**
+   * Batch work may start: no live work ran yet, or its resume timer fired. A flag rather than a
+   * clock check, since a timer can fire a little before `performance.now()` says its delay has
+   * passed (libuv starts it from the loop's cached time), and a check then would hold batch work
+   * until the next live job, possibly for ever.
+   */
+  private resumed = true;
   private readonly queues = new Set<LaneQueue>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -47,11 +53,12 @@ export class LivePriority {
 
   /** Whether a batch job may start now. */
   batchMayStart(): boolean {
-    return this.active === 0 && performance.now() - this.idleSince >= this.resumeAfterMs;
+    return this.active === 0 && this.resumed;
   }
 
   liveStarted(): void {
     this.active++;
+    this.resumed = false;
     clearTimeout(this.timer);
     for (const q of this.queues) q.preemptBatch();
   }
@@ -59,9 +66,9 @@ export class LivePriority {
   liveEnded(): void {
     this.active--;
     if (this.active > 0) return;
-    this.idleSince = performance.now();
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.resumed = true;
       for (const q of this.queues) q.resume();
     }, this.resumeAfterMs);
     this.timer.unref();
