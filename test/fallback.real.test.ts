@@ -63,6 +63,8 @@ describe('fallback on the real engines, French speech', () => {
   it('unready: the engines are loading, the turn is heard and answered upstream', async () => {
     const client = await local({ fallback: upstream.fallback(['unready']) }, undefined);
     expect(backendOf(await client.waitFor('session.created', { timeoutMs: 10_000 }))).toBe('openai');
+    // The client's session.update is answered by the one session it sees, naming its backend.
+    expect(backendOf(await client.waitFor('session.updated'))).toBe('openai');
     expect(await frenchTurn(client, 'jlo_33_quelle_heure_est_il.wav', 1)).toContain('heure');
     expect(client.of('error')).toEqual([]);
     await client.close();
