@@ -231,6 +231,18 @@ export const configSchema = z.strictObject({
         .describe(
           'Folder searched first for model files (also `MODELS_DIR`); `./models` is searched after it.',
         ),
+      autoFetch: z
+        .boolean()
+        .default(true)
+        .describe(
+          '`voice serve` (`npm start`) downloads the models its engines need that are missing, sha256-checked, before loading them (`--offline` or false: never; import them with `voice models import DIR`).',
+        ),
+      mirror: z
+        .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+        .default('')
+        .describe(
+          'Base URL serving the manifest\'s files by file name (an internal mirror), used instead of their upstream URLs; empty = the upstream URLs.',
+        ),
     })
     .prefault({}),
   vad: z

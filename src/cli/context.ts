@@ -52,7 +52,7 @@ export function createContext(values: Record<string, unknown>, overrides: Config
         ? config.log.level
         : 'warn';
   const logger = createLogger(level, 2);
-  const models = new ModelManager({ modelsDir: config.models.dir });
+  const models = new ModelManager({ modelsDir: config.models.dir, mirror: config.models.mirror });
   return { config, logger, models };
 }
 

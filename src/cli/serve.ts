@@ -4,6 +4,7 @@ import { installProcessGuards } from '../runtime/process-guards.js';
 import { Readiness } from '../runtime/readiness.js';
 import { loadRuntime, type Runtime } from '../runtime/runtime.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { fetchMissingModels, missingModels, progressReporter } from '../models/first-run.js';
 import { createContext, number, parse } from './context.js';
 import { USAGE } from './usage.js';
 
@@ -13,16 +14,34 @@ const SHUTDOWN_GRACE_MS = 5000;
 export const usage = USAGE.serve;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { host: { type: 'string' }, port: { type: 'string' } }, usage);
+  const { values } = parse(
+    argv,
+    { host: { type: 'string' }, port: { type: 'string' }, offline: { type: 'boolean' } },
+    usage,
+  );
   if (values.help) {
-    process.stdout.write(`usage: ${usage}\nStarts the HTTP and WebSocket server.\n`);
+    process.stdout.write(
+      `usage: ${usage}\nStarts the HTTP and WebSocket server. Missing models are downloaded first (models.autoFetch); --offline never downloads and stops when a model is missing.\n`,
+    );
     return 0;
   }
   const port = number('port', values.port);
   const ctx = createContext(
     { ...values, 'log-level': values['log-level'] ?? process.env.VOICE_LOG_LEVEL ?? 'info' },
-    { server: { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) } },
+    {
+      server: { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) },
+      ...(values.offline ? { models: { autoFetch: false } } : {}),
+    },
   );
+  if (values.offline) {
+    const missing = await missingModels(ctx.config, ctx.models);
+    if (missing.length > 0) {
+      process.stderr.write(
+        `voice serve --offline: missing models: ${missing.map((m) => m.id).join(', ')} (looked in ${ctx.models.dirs.join(', ')}).\nImport them from a folder holding their files: voice models import DIR (checked against models/manifest.json), or set MODELS_DIR; without --offline they are downloaded.\n`,
+      );
+      return 2;
+    }
+  }
   const store = new SqliteStore(ctx.config.store.path, {
     maxItems: ctx.config.store.maxItems,
     maxChars: ctx.config.store.maxChars,
@@ -51,14 +70,28 @@ export async function run(argv: string[]): Promise<number> {
   });
   await app.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
   // /health and /ready answer while the engines load and warm up; other routes answer not_ready.
-  const loading = loadRuntime(ctx.config, ctx.models, ctx.logger, readiness).then(
-    (r) => {
-      runtime = r;
-      ctx.logger.info('ready: engines loaded and warmed up');
-    },
-    (err: Error) =>
-      ctx.logger.error({ err: err.message }, 'engines failed to load: the server stays not ready'),
-  );
+  // First run: the models the engines need are downloaded before they load (models.autoFetch).
+  const fetched = ctx.config.models.autoFetch
+    ? fetchMissingModels(ctx.config, ctx.models, ctx.logger, progressReporter(ctx.logger))
+    : Promise.resolve([]);
+  const loading = fetched
+    .then(async (failures) => {
+      try {
+        return await loadRuntime(ctx.config, ctx.models, ctx.logger, readiness);
+      } finally {
+        // /ready says why a stage has no model: the download's error, not only "missing".
+        for (const f of failures)
+          if (readiness.engines[f.stage].state === 'failed') readiness.failed(f.stage, f.error);
+      }
+    })
+    .then(
+      (r) => {
+        runtime = r;
+        ctx.logger.info('ready: engines loaded and warmed up');
+      },
+      (err: Error) =>
+        ctx.logger.error({ err: err.message }, 'engines failed to load: the server stays not ready'),
+    );
   let stopping = false;
   const stop = (signal: string, code = 0) => {
     if (stopping) return;

@@ -1,6 +1,6 @@
 /** One line of usage per subcommand: `voice --help` prints them without loading any engine. */
 export const USAGE = {
-  serve: 'voice serve [--host 127.0.0.1] [--port 8080] [--config FILE]',
+  serve: 'voice serve [--host 127.0.0.1] [--port 8080] [--offline] [--config FILE]',
   transcribe: 'voice transcribe FILE.wav [--language fr|en|auto|...] [--json | --format text|json|srt|vtt]',
   vad: 'voice vad FILE.wav [--threshold 0.5] [--min-silence-ms 500] [--min-speech-ms 250]',
   chat: 'voice chat [--system TEXT]',

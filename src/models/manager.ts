@@ -46,6 +46,8 @@ export interface ManagerOptions {
   cwd?: string;
   /** Where verified digests are remembered (path + size + mtime → sha256). */
   cacheFile?: string;
+  /** Base URL serving the files by name, used instead of their upstream URLs (`models.mirror`). */
+  mirror?: string;
 }
 
 export function defaultCacheFile(): string {
@@ -67,6 +69,7 @@ export class ModelManager {
   readonly dirs: string[];
   readonly targetDir: string;
   private readonly cacheFile: string;
+  private readonly mirror: string | undefined;
   private digestCache: Record<string, string> | undefined;
 
   constructor(options: ManagerOptions = {}) {
@@ -76,6 +79,12 @@ export class ModelManager {
     this.dirs = [...new Set([configured, local].filter((d): d is string => !!d))];
     this.targetDir = configured ?? local;
     this.cacheFile = options.cacheFile ?? defaultCacheFile();
+    this.mirror = options.mirror ? (options.mirror.endsWith('/') ? options.mirror : `${options.mirror}/`) : undefined;
+  }
+
+  /** Where a file is downloaded from: the mirror when one is set, else its upstream URL. */
+  urlOf(file: ModelFile): string {
+    return this.mirror ? new URL(encodeURIComponent(file.name), this.mirror).href : file.url;
   }
 
   get(id: string): ModelEntry {
@@ -246,23 +255,24 @@ export class ModelManager {
     options: DownloadOptions,
   ): Promise<void> {
     const fetchImpl = options.fetchImpl ?? fetch;
+    const url = this.urlOf(file);
     let offset = from;
     let res: Response;
     try {
-      res = await fetchImpl(file.url, {
+      res = await fetchImpl(url, {
         headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
         redirect: 'follow',
         signal,
       });
     } catch (err) {
-      throw new VoiceError('download_failed', `${file.name}: cannot reach ${file.url} (${causeMessage(err)})`, {
+      throw new VoiceError('download_failed', `${file.name}: cannot reach ${url} (${causeMessage(err)})`, {
         cause: err,
       });
     }
     if (res.status !== 200 && res.status !== 206)
-      throw new VoiceError('download_failed', `${file.name}: ${file.url} answered HTTP ${res.status}`);
+      throw new VoiceError('download_failed', `${file.name}: ${url} answered HTTP ${res.status}`);
     if (res.status === 200) offset = 0; // the server ignored the range: start over
-    if (!res.body) throw new VoiceError('download_failed', `${file.name}: empty response from ${file.url}`);
+    if (!res.body) throw new VoiceError('download_failed', `${file.name}: empty response from ${url}`);
     const started = performance.now();
     let done = offset;
     const startOffset = offset;
