@@ -241,7 +241,7 @@ export const configSchema = z.strictObject({
         .union([z.literal(''), z.url({ protocol: /^https?$/ })])
         .default('')
         .describe(
-          'Base URL serving the manifest\'s files by file name (an internal mirror), used instead of their upstream URLs; empty = the upstream URLs.',
+          "Base URL serving the manifest's files by file name (an internal mirror), used instead of their upstream URLs; empty = the upstream URLs.",
         ),
     })
     .prefault({}),

@@ -29,7 +29,7 @@ const tempDir = () => {
 };
 
 /** A mirror of the shared models on loopback; `corrupt` files are served with one byte changed, others 404 when `only` is set. */
-async function mirror(options: { corrupt?: string; only?: string[] } = {}): Promise<string> {
+async function mirror(options: { corrupt?: string; only?: string[]; holdMs?: number } = {}): Promise<string> {
   const server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').slice(1));
     const path = join(MODELS_DIR, name);
@@ -43,8 +43,14 @@ async function mirror(options: { corrupt?: string; only?: string[] } = {}): Prom
       res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
       return;
     }
-    res.writeHead(200);
-    createReadStream(path).pipe(res);
+    // The LLM's file is held back a while, so that /ready can be seen mid-download.
+    setTimeout(
+      () => {
+        res.writeHead(200);
+        createReadStream(path).pipe(res);
+      },
+      name.endsWith('.gguf') ? (options.holdMs ?? 0) : 0,
+    );
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -95,7 +101,15 @@ async function readyBody(
 describe('first run', () => {
   it('serve with an empty models folder downloads, verifies and warms up the models, then /ready is 200', async () => {
     const dir = tempDir();
-    const s = serve({ MODELS_DIR: dir, VOICE_MODELS_MIRROR: await mirror() });
+    const s = serve({ MODELS_DIR: dir, VOICE_MODELS_MIRROR: await mirror({ holdMs: 2000 }) });
+    // Mid-download, /ready says what it waits for.
+    const downloading = await readyBody(
+      s.base,
+      (_, b) => /download/.test((b.engines as Record<string, { reason?: string }>).llm?.reason ?? ''),
+      60_000,
+    );
+    expect(downloading.status).toBe(503);
+    expect((downloading.body.engines as Record<string, { state: string }>).llm!.state).toBe('loading');
     const ready = await readyBody(s.base, (status) => status === 200, 180_000);
     expect(ready.status).toBe(200);
     const files = readdirSync(dir).sort();

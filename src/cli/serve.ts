@@ -72,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   // /health and /ready answer while the engines load and warm up; other routes answer not_ready.
   // First run: the models the engines need are downloaded before they load (models.autoFetch).
   const fetched = ctx.config.models.autoFetch
-    ? fetchMissingModels(ctx.config, ctx.models, ctx.logger, progressReporter(ctx.logger))
+    ? fetchMissingModels(ctx.config, ctx.models, ctx.logger, progressReporter(ctx.logger), readiness)
     : Promise.resolve([]);
   const loading = fetched
     .then(async (failures) => {

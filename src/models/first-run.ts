@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { VoiceError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Stage } from '../runtime/readiness.js';
+import type { Readiness, Stage } from '../runtime/readiness.js';
 import type { ModelManager, Progress } from './manager.js';
 
 /** The models the configured engines load, by the stage that needs them. */
@@ -56,12 +56,20 @@ export async function fetchMissingModels(
   models: ModelManager,
   logger: Logger,
   onProgress: (p: Progress) => void,
+  readiness?: Readiness,
 ): Promise<{ id: string; stage: Stage; error: VoiceError }[]> {
   const failures = [];
-  for (const { id, stage } of await missingModels(config, models)) {
+  const missing = await missingModels(config, models);
+  for (const { id, stage } of missing) readiness?.downloading(stage, `waiting to download model ${id}`);
+  for (const { id, stage } of missing) {
     logger.info({ model: id, into: models.targetDir }, 'first run: downloading a missing model');
     try {
-      const status = await models.fetch(id, { onProgress });
+      const status = await models.fetch(id, {
+        onProgress: (p) => {
+          readiness?.downloading(stage, `downloading ${p.file}: ${Math.floor((p.done / p.total) * 100)} %`);
+          onProgress(p);
+        },
+      });
       if (status.state !== 'present') throw new VoiceError('download_failed', `${id}: still ${status.state} after download`);
       logger.info({ model: id }, 'model downloaded and verified');
     } catch (err) {

@@ -9,7 +9,7 @@ export type Stage = (typeof STAGES)[number] | (typeof OPTIONAL_STAGES)[number];
 export interface EngineStatus {
   /** `stuck` and `failing`: loaded, but unwell while serving (see `unwell`). */
   state: 'pending' | 'loading' | 'warming' | 'ready' | 'failed' | 'stuck' | 'failing';
-  /** Why the engine is `stuck` or `failing`. */
+  /** Why the engine is `stuck` or `failing`; while `loading` on a first run, its model's download. */
   reason?: string;
   engine?: string;
   model?: string;
@@ -59,7 +59,14 @@ export class Readiness {
     this.engines[stage].state = 'loading';
   }
 
+  /** Its model is being downloaded (first run): `detail` says which file and how far. */
+  downloading(stage: Stage, detail: string): void {
+    this.engines[stage].state = 'loading';
+    this.engines[stage].reason = detail;
+  }
+
   loaded(stage: Stage, info: EngineInfo): void {
+    delete this.engines[stage].reason;
     Object.assign(this.engines[stage], {
       state: 'warming',
       engine: info.engine,
@@ -79,6 +86,7 @@ export class Readiness {
 
   failed(stage: Stage, err: unknown, fallback?: string): void {
     this.engines[stage].state = 'failed';
+    delete this.engines[stage].reason;
     if (fallback) this.engines[stage].fallback = fallback;
     this.error(stage, err);
   }
