@@ -63,6 +63,7 @@ export class FailoverSession {
   }
 
   receive(data: Buffer | string, isBinary: boolean): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return this.current.receive(data, isBinary);
   }
 
@@ -88,7 +89,7 @@ export class FailoverSession {
   private local(carried?: CarriedSession): RealtimeSession {
     const { options } = this;
     const runtime = options.runtime()!;
-    return new RealtimeSession({
+    const session: RealtimeSession = new RealtimeSession({
       id: this.id,
       ...(options.persistence ? { persistence: options.persistence } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -103,8 +104,9 @@ export class FailoverSession {
       transport: options.transport,
       announceBackend: fallbackConfigured(options.config),
       onStageFailure: (failure) => this.failover(failure),
-      reroute: (data, isBinary) => void this.receive(data, isBinary),
+      reroute: (data, isBinary) => this.reroute(session, data, isBinary),
     });
+    return session;
   }
 
   private upstream(
@@ -114,7 +116,7 @@ export class FailoverSession {
   ): UpstreamSession {
     const { options } = this;
     const voices = options.runtime()?.engines.voices;
-    return new UpstreamSession({
+    const session: UpstreamSession = new UpstreamSession({
       id: this.id,
       config: options.config,
       logger: options.logger,
@@ -131,8 +133,18 @@ export class FailoverSession {
       ...(options.config.fallback.realtime.failBack && reason !== 'always'
         ? { onAnswerDone: () => this.failBack() }
         : {}),
-      reroute: (data, isBinary) => void this.receive(data, isBinary),
+      reroute: (data, isBinary) => this.reroute(session, data, isBinary),
     });
+    return session;
+  }
+
+  /**
+   * A message that reached a session after it stopped goes to the one serving now; none when no
+   * other took over (the session closed itself: it would come back to the same one, for ever).
+   */
+  private reroute(from: RealtimeSession | UpstreamSession, data: Buffer | string, isBinary: boolean): void {
+    if (this.closed || this.current === from) return;
+    void this.current.receive(data, isBinary);
   }
 
   /** A local stage failed mid-turn: the session moves upstream when its policy and room allow. */
