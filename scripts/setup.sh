@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the project builds and speaks with, when they are missing
 # (Debian/Ubuntu): the whisper.cpp build tools, espeak-ng (phonemes for Piper, fallback voice) and
-# ffmpeg (uploads in mp3, m4a, ogg, webm or flac).
+# ffmpeg (uploads in mp3, m4a, ogg, webm or flac), and Chromium (the voice page's end-to-end tests).
 # npm install then compiles whisper.cpp's Node addon for this CPU (scripts/build-whisper.sh).
 set -euo pipefail
 
@@ -13,8 +13,9 @@ command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3) # node-gyp (better-sqlite3)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "setup: system packages present (cmake, g++, make, git, python3, espeak-ng, ffmpeg)"
+  echo "setup: system packages present (cmake, g++, make, git, python3, espeak-ng, ffmpeg, chromium)"
   exit 0
 fi
 sudo=""

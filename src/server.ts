@@ -13,6 +13,7 @@ import { GpuMonitor } from './metrics/gpu.js';
 import { Metrics } from './metrics/registry.js';
 import { chatRoutes } from './routes/chat.js';
 import { chatCompletionRoutes } from './routes/chat-completions.js';
+import { webRoutes } from './routes/web.js';
 import { ChatUpstream } from './fallback/chat-upstream.js';
 import type { RouteContext } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
@@ -151,6 +152,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
   healthRoutes(app, ctx);
   chatRoutes(app, ctx);
   chatCompletionRoutes(app, ctx);
+  webRoutes(app);
   speechRoutes(app, ctx);
   transcriptionRoutes(app, ctx);
   modelRoutes(app, ctx);

@@ -4,6 +4,7 @@ import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jo
 import type { Config } from '../config.js';
 import { VoiceError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { WEB_PATHS } from '../routes/web.js';
 
 /** Who a request acts for: the token's subject, or the client address when auth is off. */
 export interface Principal {
@@ -126,7 +127,7 @@ export async function registerAuth(
     return;
   }
   const verifier = await TokenVerifier.create(auth);
-  const open = new Set(auth.openPaths);
+  const open = new Set([...auth.openPaths, ...WEB_PATHS]);
   const failures = new FailureWindow(failuresPerMinute);
   app.addHook('onRequest', async (request, reply) => {
     const retryAfterSec = failures.blockedFor(request.ip);
