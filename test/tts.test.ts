@@ -103,10 +103,16 @@ describe('TTS round trips through the real STT', () => {
   });
 
   it('the speaking rate changes the duration', async () => {
-    const normal = await speak(piper, 'This sentence is spoken at two speeds.');
-    const fast = [];
-    for await (const c of piper.synthesize('This sentence is spoken at two speeds.', { rate: 1.5 }))
-      fast.push(c);
-    expect(fast[0]!.samples.length).toBeLessThan(normal.audio.samples.length * 0.85);
+    // VITS draws each phoneme's duration with noise (noise_w), so one synthesis of a sentence can
+    // run 30 % longer than another: medians of five at each rate (one of three single-shot runs
+    // failed on this Xeon).
+    const text = 'This sentence is spoken at two speeds.';
+    const median = async (rate: number) => {
+      const lengths: number[] = [];
+      for (let i = 0; i < 5; i++)
+        for await (const c of piper.synthesize(text, { rate })) lengths.push(c.samples.length);
+      return lengths.sort((a, b) => a - b)[2]!;
+    };
+    expect(await median(1.5)).toBeLessThan((await median(1)) * 0.85);
   });
 });
