@@ -54,6 +54,12 @@ export class OutboundAudio {
   }
 }
 
+/** Bytes a base64 string holds, without decoding it. */
+export function base64Bytes(text: string): number {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
+
 /** Milliseconds of upstream audio in `bytes` (PCM16, 24 kHz). */
 export function upstreamAudioMs(bytes: number): number {
   return bytes / 48;

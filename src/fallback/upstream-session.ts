@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { VoiceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TurnMetrics } from '../metrics/registry.js';
-import { decodeAudioBase64, type ClientEvent } from '../protocol/client-events.js';
+import { checkAudioBase64, decodeAudioBase64, type ClientEvent } from '../protocol/client-events.js';
 import { eventName, serverEvent, type Dialect } from '../protocol/server-events.js';
 import {
   applySessionPatch,
@@ -17,7 +17,7 @@ import type { ConversationSync } from '../session/persistence.js';
 import type { TranscriptionJob } from '../session/response.js';
 import type { CarriedSession, SessionTransport } from '../session/session.js';
 import { sessionTag } from '../store/session-id.js';
-import { InboundAudio, OutboundAudio, upstreamAudioMs } from './audio-bridge.js';
+import { base64Bytes, InboundAudio, OutboundAudio, upstreamAudioMs } from './audio-bridge.js';
 import type { FallbackMetrics } from './metrics.js';
 import type { FallbackReason } from './policy.js';
 import { replayEvents, upstreamSessionUpdate } from './replay.js';
@@ -169,8 +169,7 @@ export class UpstreamSession extends ClientSession {
       { reason: this.deps.reason, replayed: replay.length, answering: failedTurn !== undefined },
       'session served by the fallback upstream',
     );
-    const session = { ...this.renderSession(), x_backend: 'openai', x_backend_reason: this.deps.reason };
-    this.emit(carried ? 'session.updated' : 'session.created', { session });
+    this.emit(carried ? 'session.updated' : 'session.created', { session: this.renderSession() });
     if (failedTurn) {
       this.turnEndedAt = performance.now();
       this.upstream.send({ type: 'response.create' });
@@ -193,12 +192,16 @@ export class UpstreamSession extends ClientSession {
         if (JSON.stringify(before.outputFormat) !== JSON.stringify(this.settings.outputFormat))
           this.audioOut = new OutboundAudio(this.settings.outputFormat);
         upstream.send(upstreamSessionUpdate(this.settings, this.deps.config.fallback.realtime));
-        this.emit('session.updated', {
-          session: { ...this.renderSession(), x_backend: 'openai', x_backend_reason: this.deps.reason },
-        });
+        this.emit('session.updated', { session: this.renderSession() });
         return;
       }
       case 'input_audio_buffer.append':
+        // The upstream's own format: the client's base64 goes on as it came, checked, not re-encoded.
+        if (this.audioIn.passThrough) {
+          checkAudioBase64(event.audio);
+          if (event.audio !== '') upstream.send(event);
+          return;
+        }
         return this.appendAudio(decodeAudioBase64(event.audio));
       case 'conversation.item.create': {
         const content = event.item.content.map((part) =>
@@ -271,24 +274,26 @@ export class UpstreamSession extends ClientSession {
   }
 
   private relayAudio(event: AudioDelta): void {
-    const bytes = Buffer.from(event.delta, 'base64');
-    this.mirror.audio(event.item_id, upstreamAudioMs(bytes.length));
+    this.mirror.audio(event.item_id, upstreamAudioMs(base64Bytes(event.delta)));
     if (this.active && !this.active.firstAudio) {
       this.active.firstAudio = true;
       if (this.turnEndedAt !== undefined)
         this.deps.metrics?.upstreamFirstAudio((performance.now() - this.turnEndedAt) / 1000);
     }
-    this.sendAudio(this.audioOut.convert(bytes), event);
+    // The client's own format, as JSON: the delta goes on as it came, not decoded and re-encoded.
+    if (this.audioOut.passThrough && !this.settings.binaryAudio) {
+      if (event.delta !== '')
+        this.emit('response.output_audio.delta', { ...pick(event), delta: event.delta });
+      return;
+    }
+    this.sendAudio(this.audioOut.convert(Buffer.from(event.delta, 'base64')), event);
   }
 
   private sendAudio(chunk: Uint8Array, ref: AudioDelta): void {
     if (chunk.length === 0) return;
     if (this.settings.binaryAudio) return this.deps.transport.sendBinary(chunk);
     this.emit('response.output_audio.delta', {
-      response_id: ref.response_id,
-      item_id: ref.item_id,
-      output_index: ref.output_index,
-      content_index: ref.content_index,
+      ...pick(ref),
       delta: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('base64'),
     });
   }
@@ -377,7 +382,13 @@ export class UpstreamSession extends ClientSession {
   }
 
   private renderSession() {
-    return renderSession(this.id, this.deps.config.fallback.realtime.model, this.settings, this.deps.dialect);
+    const session = renderSession(
+      this.id,
+      this.deps.config.fallback.realtime.model,
+      this.settings,
+      this.deps.dialect,
+    );
+    return { ...session, x_backend: 'openai', x_backend_reason: this.deps.reason };
   }
 
   private emit(type: string, fields: Record<string, unknown>): void {
@@ -407,6 +418,12 @@ interface AudioDelta {
   output_index: number;
   content_index: number;
   delta: string;
+}
+
+/** Where an audio delta belongs (its part of the response). */
+function pick(ref: AudioDelta) {
+  const { response_id, item_id, output_index, content_index } = ref;
+  return { response_id, item_id, output_index, content_index };
 }
 
 interface DoneResponse {

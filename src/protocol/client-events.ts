@@ -183,9 +183,14 @@ export class ClientEventError extends VoiceError {
   }
 }
 
-/** The bytes of a base64 `audio` field; `invalid_audio` when it is not base64. */
-export function decodeAudioBase64(text: string): Buffer {
+/** Throws `invalid_audio` unless a base64 `audio` field is base64. */
+export function checkAudioBase64(text: string): void {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1)
     throw new ClientEventError('invalid_audio', 'audio is not valid base64');
+}
+
+/** The bytes of a base64 `audio` field; `invalid_audio` when it is not base64. */
+export function decodeAudioBase64(text: string): Buffer {
+  checkAudioBase64(text);
   return Buffer.from(text, 'base64');
 }
