@@ -19,6 +19,11 @@ export interface ConversationItem {
   /** Assistant audio: what was sent, span by span, on the item's audio timeline. */
   spans: SpokenSpan[];
   audioMs: number;
+  /**
+   * The audio sent, when the server cut the item where it estimated playback was (a barge-in
+   * without the client's word yet): a `truncate` from the client still applies to all of it.
+   */
+  sent?: { spans: SpokenSpan[]; audioMs: number };
 }
 
 /** Items the LLM sees at most (older ones are left out of the prompt, not deleted). */
@@ -149,25 +154,15 @@ export class Conversation {
 
   /**
    * Keeps only the first `audioEndMs` of an assistant item's audio: the text becomes what the user
-   * heard (whole spans, then the heard share of the words of the span cut through).
+   * heard (whole spans, then the heard share of the words of the span cut through). `estimate`:
+   * the server's guess of what was played; a later truncate by the client counts from all the
+   * audio sent, not from that guess.
    */
-  truncate(id: string, audioEndMs: number): ConversationItem {
+  truncate(id: string, audioEndMs: number, by: 'client' | 'estimate' = 'client'): ConversationItem {
     const item = this.get(id);
-    if (item.role !== 'assistant' || item.modality !== 'audio')
-      throw new ClientEventError(
-        'item_not_truncatable',
-        `item ${id} is not assistant audio`,
-        undefined,
-        'item_id',
-      );
-    if (audioEndMs > item.audioMs + 1)
-      throw new ClientEventError(
-        'item_not_truncatable',
-        `audio_end_ms ${audioEndMs} is beyond the ${Math.round(item.audioMs)} ms of audio sent`,
-        undefined,
-        'audio_end_ms',
-      );
-    item.spans = item.spans
+    this.checkTruncate(item, audioEndMs);
+    const sent = item.sent ?? { spans: item.spans, audioMs: item.audioMs };
+    item.spans = sent.spans
       .filter((s) => s.startMs < audioEndMs)
       .map((s) =>
         s.endMs <= audioEndMs ? s : { ...s, text: heardText([s], audioEndMs), endMs: audioEndMs },
@@ -176,10 +171,31 @@ export class Conversation {
       .map((s) => s.text)
       .filter((t) => t !== '')
       .join(' ');
-    item.audioMs = Math.min(item.audioMs, audioEndMs);
+    item.audioMs = Math.min(sent.audioMs, audioEndMs);
+    if (by === 'estimate') item.sent = sent;
+    else delete item.sent;
     item.status = 'incomplete';
     this.touch(item);
     return item;
+  }
+
+  /** Throws the precise refusal of a truncate, changing nothing. */
+  checkTruncate(item: ConversationItem, audioEndMs: number): void {
+    if (item.role !== 'assistant' || item.modality !== 'audio')
+      throw new ClientEventError(
+        'item_not_truncatable',
+        `item ${item.id} is not assistant audio`,
+        undefined,
+        'item_id',
+      );
+    const sentMs = item.sent?.audioMs ?? item.audioMs;
+    if (audioEndMs > sentMs + 1)
+      throw new ClientEventError(
+        'item_not_truncatable',
+        `audio_end_ms ${audioEndMs} is beyond the ${Math.round(sentMs)} ms of audio sent`,
+        undefined,
+        'audio_end_ms',
+      );
   }
 
   /** The prompt: system instructions, then the latest items with text. */

@@ -356,7 +356,8 @@ export class RealtimeResponse {
       this.item.status = 'incomplete';
       if (this.audioOut) {
         const played = Math.min(this.heardMs ?? this.audioOut.playedMs(), this.item.audioMs);
-        this.item.text = ctx.conversation.truncate(this.item.id, Math.floor(played)).text;
+        const by = this.heardMs === undefined ? 'estimate' : 'client';
+        this.item.text = ctx.conversation.truncate(this.item.id, Math.floor(played), by).text;
       }
     }
     ctx.conversation.touch(this.item);

@@ -477,8 +477,7 @@ export class RealtimeSession extends ClientSession {
 
   private async truncate(itemId: string, audioEndMs: number): Promise<void> {
     const item = this.conversation.get(itemId);
-    if (item.role !== 'assistant' || item.modality !== 'audio' || audioEndMs > item.audioMs + 1)
-      this.conversation.truncate(item.id, audioEndMs); // throws the precise refusal, changes nothing
+    this.conversation.checkTruncate(item, audioEndMs);
     if (this.response?.itemId === itemId) await this.stopResponse('client_truncated', audioEndMs);
     this.conversation.truncate(item.id, audioEndMs);
     this.emit('conversation.item.truncated', { item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
