@@ -30,7 +30,10 @@ export function upstreamSessionUpdate(settings: SessionSettings, upstream: Upstr
     model: upstream.transcriptionModel,
     ...(settings.language !== 'auto' ? { language: settings.language } : {}),
   };
-  const turnDetection = renderTurnDetection(settings.turnDetection);
+  // The onset events are this server's: the upstream does not know the field.
+  const turnDetection = renderTurnDetection(
+    settings.turnDetection && { ...settings.turnDetection, speechOnset: false },
+  );
   const voice = upstreamVoice(settings, upstream);
   if (upstream.dialect === 'beta')
     return {

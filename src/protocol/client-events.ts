@@ -16,6 +16,7 @@ const turnDetection = z
     silence_duration_ms: z.number().int().min(0).max(10_000).optional(),
     create_response: z.boolean().optional(),
     interrupt_response: z.boolean().optional(),
+    x_speech_onset: z.boolean().optional(),
   })
   .nullable();
 

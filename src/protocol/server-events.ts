@@ -48,6 +48,8 @@ export interface ServerEventFields {
   'session.updated': { session: Shape };
   'input_audio_buffer.speech_started': { audio_start_ms: number; item_id: string };
   'input_audio_buffer.speech_stopped': { audio_end_ms: number; item_id: string };
+  'input_audio_buffer.x_speech_onset': { audio_start_ms: number };
+  'input_audio_buffer.x_speech_onset_dropped': { audio_end_ms: number };
   'input_audio_buffer.committed': { previous_item_id: string | null; item_id: string };
   'input_audio_buffer.cleared': Record<string, never>;
   'output_audio_buffer.cleared': Record<string, never>;

@@ -18,6 +18,12 @@ export interface TurnDetection {
   silenceDurationMs: number;
   createResponse: boolean;
   interruptResponse: boolean;
+  /**
+   * `x_speech_onset`: while a response plays, say when the VAD first hears voice (before it is
+   * long enough to be speech) and when that voice died out, so that the client can pause playback
+   * at once and resume it on a false alarm.
+   */
+  speechOnset: boolean;
 }
 
 /** What a session runs with; `session.update` patches it. */
@@ -79,6 +85,7 @@ export function defaultSettings(
       silenceDurationMs: config.vad.minSilenceMs,
       createResponse: true,
       interruptResponse: true,
+      speechOnset: false,
     },
     speed: 1,
     maxOutputTokens: 'inf',
@@ -160,6 +167,7 @@ export function applySessionPatch(
       silenceDurationMs: td.silence_duration_ms ?? base.silenceDurationMs,
       createResponse: td.create_response ?? base.createResponse,
       interruptResponse: td.interrupt_response ?? base.interruptResponse,
+      speechOnset: td.x_speech_onset ?? base.speechOnset,
     };
   }
   return next;
@@ -167,7 +175,11 @@ export function applySessionPatch(
 
 export function renderTurnDetection(td: TurnDetection | null) {
   if (!td) return null;
-  const common = { create_response: td.createResponse, interrupt_response: td.interruptResponse };
+  const common = {
+    create_response: td.createResponse,
+    interrupt_response: td.interruptResponse,
+    ...(td.speechOnset ? { x_speech_onset: true } : {}),
+  };
   if (td.type === 'semantic_vad') return { type: td.type, eagerness: td.eagerness, ...common };
   return {
     type: td.type,

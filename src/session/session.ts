@@ -103,6 +103,8 @@ export class RealtimeSession extends ClientSession {
   /** Hearing: input audio, VAD and the end-of-turn strategy; rebuilt when its settings change. */
   private turns!: TurnInput;
   private response: RealtimeResponse | undefined;
+  /** An `x_speech_onset` went out; its `speech_started` or `x_speech_onset_dropped` has not. */
+  private onsetSent = false;
   /**
    * User audio items not transcribed yet, oldest first: committed without a response, created by
    * the client, or left by a response cancelled before it transcribed them.
@@ -288,6 +290,17 @@ export class RealtimeSession extends ClientSession {
       this.deps.metrics?.turnResumed();
       this.log.debug({ item: itemId, pausedMs }, 'turn resumed: speculative work dropped');
     },
+    voiceOnset: (audioStartMs) => {
+      // Only while an answer plays: what the client pauses; the answer itself goes on.
+      if (!this.response || !this.settings.turnDetection?.interruptResponse) return;
+      this.onsetSent = true;
+      this.emit('input_audio_buffer.x_speech_onset', { audio_start_ms: audioStartMs });
+    },
+    voiceOnsetDropped: (audioEndMs) => {
+      if (!this.onsetSent) return;
+      this.onsetSent = false;
+      this.emit('input_audio_buffer.x_speech_onset_dropped', { audio_end_ms: audioEndMs });
+    },
     partialTranscript: (itemId, delta) =>
       this.emit('conversation.item.input_audio_transcription.delta', {
         item_id: itemId,
@@ -297,6 +310,7 @@ export class RealtimeSession extends ClientSession {
   };
 
   private async onSpeechStarted({ itemId, audioStartMs }: TurnStarted): Promise<void> {
+    this.onsetSent = false;
     this.emit('input_audio_buffer.speech_started', { audio_start_ms: audioStartMs, item_id: itemId });
     if (this.response && this.settings.turnDetection?.interruptResponse)
       await this.stopResponse('turn_detected');

@@ -91,6 +91,7 @@ export class TurnInput {
               minSpeechMs: options.minSpeechMs,
               minSilenceMs: this.strategy.pauseMs,
               prefixPaddingMs: td.prefixPaddingMs,
+              reportOnsets: td.speechOnset,
             },
             rate,
           )
@@ -190,6 +191,13 @@ export class TurnInput {
   }
 
   private async onVad(event: VadEvent): Promise<void> {
+    if (event.type === 'onset' || event.type === 'onset_dropped') {
+      // Between turns only: a pause within a turn is the strategy's business.
+      if (this.phase !== 'idle') return;
+      if (event.type === 'onset') this.deps.listener.voiceOnset?.(this.ms(event.sample));
+      else this.deps.listener.voiceOnsetDropped?.(this.ms(event.sample));
+      return;
+    }
     if (event.type === 'speech_start') {
       if (this.phase === 'paused') {
         const pausedMs = this.ms(this.buffer.end - this.speechEnd);

@@ -39,6 +39,10 @@ export interface TurnListener {
   turnPaused?(itemId: string): void;
   /** The user went on after a pause: the speculative work of that pause was dropped. */
   turnResumed?(itemId: string, pausedMs: number): void;
+  /** Between turns (`x_speech_onset` on): voice heard, not yet long enough to be speech. */
+  voiceOnset?(audioStartMs: number): void;
+  /** That voice died out before it became speech. */
+  voiceOnsetDropped?(audioEndMs: number): void;
   /** Words of the turn being spoken that are now stable (appended to what was sent before). */
   partialTranscript?(itemId: string, delta: string): void;
 }

@@ -52,6 +52,21 @@ describe('VadSegmenter', () => {
     ]);
   });
 
+  it('with reportOnsets: the first voiced frame, then voice that died out or became speech', async () => {
+    // 3 voiced frames (96 ms, too short), silence, then 20 voiced frames (speech).
+    const vad = new FakeVad((i) => ((i >= 10 && i < 13) || (i >= 30 && i < 50) ? 0.9 : 0));
+    const seg = new VadSegmenter(vad, { ...opts, reportOnsets: true });
+    const events = await seg.push(new Float32Array(16000 * 3));
+    expect(events.map((e) => [e.type, 'sample' in e ? e.sample : e.startSample])).toEqual([
+      ['onset', 10 * 512],
+      ['onset_dropped', 13 * 512],
+      ['onset', 30 * 512],
+      ['speech_start', 30 * 512],
+      ['silence_started', 50 * 512],
+      ['speech_end', 30 * 512],
+    ]);
+  });
+
   it('ignores speech shorter than minSpeechMs', async () => {
     const vad = new FakeVad((i) => (i >= 10 && i < 15 ? 0.9 : 0)); // 160 ms
     expect(await detectSpeech(vad, new Float32Array(16000 * 2), 16000, opts)).toEqual([]);

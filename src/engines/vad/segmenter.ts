@@ -33,6 +33,8 @@ export class VadSegmenter {
   private segmentStart = 0;
   /** End of the last frame at or above the threshold: where the reported speech ends. */
   private lastSpeechEnd = 0;
+  /** An `onset` went out and neither `speech_start` nor `onset_dropped` has followed. */
+  private onsetReported = false;
   /** Probability of each processed frame, kept only when `keepProbabilities` is set. */
   readonly probabilities: number[] = [];
 
@@ -88,6 +90,7 @@ export class VadSegmenter {
 
   private resetState() {
     this.triggered = false;
+    this.onsetReported = false;
     this.candidateStart = null;
     this.speechSamples = 0;
     this.silenceStart = null;
@@ -118,18 +121,28 @@ export class VadSegmenter {
     const minSilence = (o.minSilenceMs * VAD_SAMPLE_RATE) / 1000;
     if (!this.triggered) {
       if (p >= o.threshold) {
-        this.candidateStart ??= start;
+        if (this.candidateStart === null) {
+          this.candidateStart = start;
+          if (o.reportOnsets) this.onsetReported = true;
+        }
         this.speechSamples += VAD_FRAME_SAMPLES;
         if (this.speechSamples >= minSpeech) {
           this.triggered = true;
+          this.onsetReported = false;
           this.segmentStart = this.candidateStart;
           this.silenceStart = null;
           this.lastSpeechEnd = start + VAD_FRAME_SAMPLES;
           return [this.startEvent(this.segmentStart)];
         }
+        if (this.onsetReported && this.speechSamples === VAD_FRAME_SAMPLES)
+          return [{ type: 'onset', sample: this.toInput(start) }];
       } else if (p < o.threshold - END_HYSTERESIS) {
         this.candidateStart = null;
         this.speechSamples = 0;
+        if (this.onsetReported) {
+          this.onsetReported = false;
+          return [{ type: 'onset_dropped', sample: this.toInput(start) }];
+        }
       }
       return [];
     }

@@ -24,6 +24,8 @@ export interface SegmenterOptions {
   minSpeechMs: number;
   minSilenceMs: number;
   prefixPaddingMs: number;
+  /** Also report `onset` and `onset_dropped` (off: segments only). */
+  reportOnsets?: boolean;
 }
 
 /** Times are sample-exact positions in the input stream, in input samples and in seconds. */
@@ -54,7 +56,18 @@ export interface SilenceEvent {
   sample: number;
 }
 
-export type VadEvent = SpeechStartEvent | SpeechEndEvent | SilenceEvent;
+/**
+ * Outside speech, with `reportOnsets`: the first frame at or above the threshold (`onset`, at its
+ * first sample), and voice that died out before it was long enough to be speech
+ * (`onset_dropped`, at the first silent frame). An onset that becomes speech is followed by
+ * `speech_start` instead.
+ */
+export interface OnsetEvent {
+  type: 'onset' | 'onset_dropped';
+  sample: number;
+}
+
+export type VadEvent = SpeechStartEvent | SpeechEndEvent | SilenceEvent | OnsetEvent;
 
 export interface SpeechSegment {
   startSec: number;
