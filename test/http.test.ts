@@ -18,6 +18,7 @@ import type { ScheduledLlm } from '../src/engines/scheduled.js';
 import { buildServer } from '../src/server.js';
 import { ANONYMOUS_OWNER } from '../src/http/auth.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { buildPage } from './web-harness.js';
 import { FakeLlm, FakeTts } from '../src/testing/fake-engines.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
@@ -494,6 +495,13 @@ describe('auth and limits', () => {
     expect((await fetch(`${s.url}/health?token=${token}`)).status).toBe(200);
     const res = await post(`${s.url}/chat`, { message: 'Bonjour' }, { authorization: `Bearer ${token}` });
     expect(res.status).toBe(200);
+  });
+
+  it('the voice page and its files are open without a token (they hold nothing); the API is not', async () => {
+    buildPage();
+    for (const path of ['/', '/app/main.js', '/app/capture-worklet.js', '/app/style.css'])
+      expect((await fetch(`${s.url}${path}`)).status, path).toBe(200);
+    expect((await fetch(`${s.url}/v1/models`)).status).toBe(401);
   });
 
   it('the WebSocket refuses a missing, invalid or expired token before the upgrade', async () => {

@@ -1,24 +1,19 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { float32ToInt16 } from '../src/audio/pcm.js';
-import { resample } from '../src/audio/resample.js';
-import { encodeWav, readWav } from '../src/audio/wav.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { loadRuntime, type Runtime } from '../src/runtime/runtime.js';
-import { listenForTest, MODELS_DIR, requireSharedAssets, TESTAUDIO_DIR } from './helpers.js';
+import { listenForTest, MODELS_DIR, requireSharedAssets } from './helpers.js';
+import { buildPage, launchChromium, micFile, shown, stats } from './web-harness.js';
 
 /**
  * The voice page in Debian's Chromium (playwright-core), its microphone fed a real French
- * utterance (Chromium's fake capture device), against the service on the real engines. The page
- * is built first, as `npm run build` builds it (dist/web).
+ * utterance (Chromium's fake capture device), against the service on the real engines.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 const tmp = mkdtempSync(join(tmpdir(), 'voice-web-'));
 let runtime: Runtime;
@@ -26,34 +21,14 @@ let app: Awaited<ReturnType<typeof listenForTest>>['app'];
 let base: string;
 let browser: Browser;
 
-/** The utterance at 48 kHz with silence around it (Chromium loops the file). */
-async function micFile(name: string): Promise<string> {
-  const wav = await readWav(join(TESTAUDIO_DIR, 'fr/s2p_jlo', name));
-  const speech = resample(wav.samples, wav.sampleRate, 48000);
-  const samples = new Float32Array(48000 * 1 + speech.length + 48000 * 12);
-  samples.set(speech, 48000);
-  const path = join(tmp, name);
-  writeFileSync(path, encodeWav(float32ToInt16(samples), 48000));
-  return path;
-}
-
 beforeAll(async () => {
   requireSharedAssets();
-  // The page as the sources say now (npm run build does the same).
-  execFileSync(process.execPath, ['scripts/build-web.js'], { stdio: 'inherit' });
+  buildPage();
   const config = loadConfig({ env: { MODELS_DIR }, overrides: { llm: { engine: 'llamacpp' } } });
   runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.models.dir }), silentLogger);
   ({ app, base } = await listenForTest(config, runtime));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${await micFile('jlo_02_allume_la_lumiere.wav')}`,
-      '--autoplay-policy=no-user-gesture-required',
-      '--no-sandbox',
-    ],
-  });
+  const mic = await micFile(tmp, 'command', [1, 'fr/s2p_jlo/jlo_02_allume_la_lumiere.wav', 12]);
+  browser = await launchChromium(mic.path);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
@@ -61,10 +36,6 @@ afterAll(async () => {
   await runtime?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-type Stats = { framesPlayed: number; audioDeltas: number };
-// Page code is given as strings: this test is type-checked without the DOM library.
-const stats = (page: Page) => page.evaluate<Stats>('window.voiceStats');
 
 describe('the voice page at /', () => {
   it('is served with its CSP and microphone policy', async () => {
@@ -89,8 +60,7 @@ describe('the voice page at /', () => {
       await page.locator('#log li.assistant', { hasText: /\S/ }).first().waitFor({ timeout: 60_000 });
       await page.locator('#latency[data-heard-ms]').waitFor({ timeout: 60_000 });
     } catch (err) {
-      const seen = `state ${await page.textContent('#state')}, log ${await page.textContent('#log')}, stats ${JSON.stringify(await stats(page))}`;
-      throw new Error(`${(err as Error).message}; the page showed: ${seen}`, { cause: err });
+      throw new Error(`${(err as Error).message}; the page showed: ${await shown(page)}`, { cause: err });
     }
     const s = await stats(page);
     expect(s.audioDeltas).toBeGreaterThan(0);

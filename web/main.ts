@@ -61,8 +61,24 @@ const params = new URLSearchParams(location.search);
 if (params.get('token')) $<HTMLInputElement>('token').value = params.get('token')!;
 $<HTMLSelectElement>('language').value = params.get('language') ?? (t === fr ? 'fr' : 'en');
 
-/** What the end-to-end test reads. */
-const stats = { framesPlayed: 0, audioDeltas: 0, truncations: 0, lastTruncateMs: -1 };
+/**
+ * What the end-to-end tests read. Times are on the AudioContext's clock, in seconds: when the
+ * microphone's level rose after a quiet moment (`micOnsets`), and when answer audio went silent
+ * because the user spoke (`silencedAt`: a pause at the voice onset or a stop at speech_started).
+ */
+const stats = {
+  framesPlayed: 0,
+  audioDeltas: 0,
+  truncations: 0,
+  lastTruncateMs: -1,
+  truncatedItem: '',
+  pauses: 0,
+  resumes: 0,
+  micOnsets: [] as number[],
+  silencedAt: [] as number[],
+  sessionId: '',
+  connections: 0,
+};
 (window as unknown as { voiceStats: typeof stats }).voiceStats = stats;
 
 let running = false;
@@ -75,6 +91,12 @@ let speechEndedAt: number | undefined;
 let playingItem: string | undefined;
 /** Items the user interrupted: audio of theirs still in flight is not played. */
 const interrupted = new Set<string>();
+/** Playback paused at a voice onset resumes by itself after this if the server says nothing. */
+const ONSET_RESUME_MS = 1000;
+let onsetTimer: ReturnType<typeof setTimeout> | undefined;
+/** The microphone's level: quiet samples in a row, for onsets. */
+const ONSET_LEVEL = 0.2;
+let quietSamples = 0;
 const lines = new Map<string, HTMLLIElement>();
 
 function setState(text: string) {
@@ -150,16 +172,28 @@ async function startAudio() {
   const capture = new AudioWorkletNode(ctx, 'capture');
   ctx.createMediaStreamSource(stream).connect(capture);
   const toWire = resampler(ctx.sampleRate, RATE);
-  capture.port.onmessage = (e: MessageEvent<Float32Array>) => {
+  capture.port.onmessage = (e: MessageEvent<{ samples: Float32Array; time: number }>) => {
+    const { samples, time } = e.data;
     let sum = 0;
-    for (const v of e.data) sum += v * v;
-    level.value = Math.min(1, Math.sqrt(sum / e.data.length) * 4);
-    send({ type: 'input_audio_buffer.append', audio: toBase64Pcm16(toWire(e.data)) });
+    for (let i = 0; i < samples.length; i++) {
+      const v = samples[i]!;
+      sum += v * v;
+      if (Math.abs(v) < ONSET_LEVEL) quietSamples++;
+      else {
+        if (quietSamples > ctx.sampleRate * 0.3) stats.micOnsets.push(time + i / ctx.sampleRate);
+        quietSamples = 0;
+      }
+    }
+    level.value = Math.min(1, Math.sqrt(sum / samples.length) * 4);
+    send({ type: 'input_audio_buffer.append', audio: toBase64Pcm16(toWire(samples)) });
   };
   const playback = new AudioWorkletNode(ctx, 'playback', { outputChannelCount: [1] });
   playback.connect(ctx.destination);
-  playback.port.onmessage = (e: MessageEvent<{ type: string; itemId?: string; playedMs?: number }>) => {
+  playback.port.onmessage = (
+    e: MessageEvent<{ type: string; itemId?: string; playedMs?: number; time?: number }>,
+  ) => {
     const m = e.data;
+    if (m.time !== undefined) stats.silencedAt.push(m.time);
     if (m.type === 'started' && speechEndedAt !== undefined) {
       const ms = Math.round(performance.now() - speechEndedAt);
       latencyEl.dataset.heardMs = String(ms);
@@ -168,6 +202,7 @@ async function startAudio() {
     } else if (m.type === 'cleared' && m.itemId) {
       stats.truncations++;
       stats.lastTruncateMs = m.playedMs ?? 0;
+      stats.truncatedItem = m.itemId;
       send({
         type: 'conversation.item.truncate',
         item_id: m.itemId,
@@ -199,6 +234,7 @@ function connect() {
   socket = ws;
   ws.onopen = () => {
     backoffMs = 500;
+    stats.connections++;
     setState(t.listening);
     const voice = $<HTMLInputElement>('voice').value.trim();
     send({
@@ -211,6 +247,8 @@ function connect() {
             transcription: { language: $<HTMLSelectElement>('language').value },
             turn_detection: {
               type: $<HTMLSelectElement>('turn').value,
+              // Playback pauses at the first sound of the user's voice, not 250 ms later.
+              x_speech_onset: true,
               ...($<HTMLSelectElement>('turn').value === 'semantic_vad'
                 ? { eagerness: $<HTMLSelectElement>('eagerness').value }
                 : {}),
@@ -232,13 +270,37 @@ function connect() {
 
 type ServerEvent = { type: string; [k: string]: unknown };
 
+/** A voice onset that did not become speech: the answer goes on where it paused. */
+function resumePlayback() {
+  if (onsetTimer === undefined) return;
+  clearTimeout(onsetTimer);
+  onsetTimer = undefined;
+  stats.resumes++;
+  audio?.playback.port.postMessage({ type: 'resume' });
+}
+
 function onEvent(e: ServerEvent) {
   switch (e.type) {
     case 'session.created':
       sessionId = (e.session as { id: string }).id;
+      stats.sessionId = sessionId;
+      break;
+    case 'input_audio_buffer.x_speech_onset':
+      // The user may be starting to speak: silence the answer now, keep it.
+      if (playingItem) {
+        stats.pauses++;
+        audio?.playback.port.postMessage({ type: 'pause' });
+        clearTimeout(onsetTimer);
+        onsetTimer = setTimeout(resumePlayback, ONSET_RESUME_MS);
+      }
+      break;
+    case 'input_audio_buffer.x_speech_onset_dropped':
+      resumePlayback();
       break;
     case 'input_audio_buffer.speech_started':
       // Barge-in: the answer stops now; the worklet says how much of it was heard.
+      clearTimeout(onsetTimer);
+      onsetTimer = undefined;
       if (playingItem) {
         interrupted.add(playingItem);
         audio?.playback.port.postMessage({ type: 'clear' });

@@ -1,5 +1,6 @@
 /** What the AudioWorklet global scope offers (not in TypeScript's DOM library). */
 declare const sampleRate: number;
+declare const currentTime: number;
 declare class AudioWorkletProcessor {
   readonly port: MessagePort;
   constructor();
