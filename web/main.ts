@@ -16,6 +16,7 @@ const fr = {
   language: 'Langue',
   turns: 'Fin de tour',
   eagerness: 'Réactivité',
+  fillers: 'Mots d’attente',
   token: 'Jeton (JWT)',
   send: 'Envoyer',
   connecting: 'Connexion…',
@@ -36,6 +37,7 @@ const en: typeof fr = {
   language: 'Language',
   turns: 'End of turn',
   eagerness: 'Eagerness',
+  fillers: 'Fillers',
   token: 'Token (JWT)',
   send: 'Send',
   connecting: 'Connecting…',
@@ -236,28 +238,7 @@ function connect() {
     backoffMs = 500;
     stats.connections++;
     setState(t.listening);
-    const voice = $<HTMLInputElement>('voice').value.trim();
-    send({
-      type: 'session.update',
-      session: {
-        type: 'realtime',
-        audio: {
-          input: {
-            format: { type: 'audio/pcm', rate: RATE },
-            transcription: { language: $<HTMLSelectElement>('language').value },
-            turn_detection: {
-              type: $<HTMLSelectElement>('turn').value,
-              // Playback pauses at the first sound of the user's voice, not 250 ms later.
-              x_speech_onset: true,
-              ...($<HTMLSelectElement>('turn').value === 'semantic_vad'
-                ? { eagerness: $<HTMLSelectElement>('eagerness').value }
-                : {}),
-            },
-          },
-          output: { format: { type: 'audio/pcm', rate: RATE }, ...(voice ? { voice } : {}) },
-        },
-      },
-    });
+    sendSettings();
   };
   ws.onmessage = (e: MessageEvent<string>) => onEvent(JSON.parse(e.data) as ServerEvent);
   ws.onclose = () => {
@@ -267,6 +248,35 @@ function connect() {
     backoffMs = Math.min(10_000, backoffMs * 2);
   };
 }
+
+/** The settings of the form, as a `session.update` (on connect, and when one changes). */
+function sendSettings() {
+  const voice = $<HTMLInputElement>('voice').value.trim();
+  send({
+    type: 'session.update',
+    session: {
+      type: 'realtime',
+      x_fillers: $<HTMLInputElement>('fillers').checked,
+      audio: {
+        input: {
+          format: { type: 'audio/pcm', rate: RATE },
+          transcription: { language: $<HTMLSelectElement>('language').value },
+          turn_detection: {
+            type: $<HTMLSelectElement>('turn').value,
+            // Playback pauses at the first sound of the user's voice, not 250 ms later.
+            x_speech_onset: true,
+            ...($<HTMLSelectElement>('turn').value === 'semantic_vad'
+              ? { eagerness: $<HTMLSelectElement>('eagerness').value }
+              : {}),
+          },
+        },
+        output: { format: { type: 'audio/pcm', rate: RATE }, ...(voice ? { voice } : {}) },
+      },
+    },
+  });
+}
+for (const id of ['voice', 'language', 'turn', 'eagerness', 'fillers'])
+  $(id).addEventListener('change', sendSettings);
 
 type ServerEvent = { type: string; [k: string]: unknown };
 

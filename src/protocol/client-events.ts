@@ -68,6 +68,8 @@ export const sessionPatchSchema = z.object({
   temperature: z.number().min(0).max(2).optional(),
   // Extension: audio in binary WebSocket frames (see docs/protocol.md).
   binary_audio: z.boolean().optional(),
+  // Extension: false = no fillers in this session's answers (see docs/protocol.md).
+  x_fillers: z.boolean().optional(),
   // Extension: when this session may be served by the fallback upstream (see docs/protocol.md).
   x_fallback_policy: z
     .array(z.enum(['unready', 'error', 'overflow', 'always', 'never']))

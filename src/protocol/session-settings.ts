@@ -41,6 +41,8 @@ export interface SessionSettings {
   maxOutputTokens: number | 'inf';
   temperature: number | undefined;
   binaryAudio: boolean;
+  /** `x_fillers: false`: no fillers in this session; undefined or true: as the server says. */
+  fillers?: boolean | undefined;
   /** The client's fallback policy (`x_fallback_policy`): narrows the server's; undefined = the server's. */
   fallbackPolicy?: FallbackPolicyName[] | undefined;
 }
@@ -154,6 +156,7 @@ export function applySessionPatch(
   if (patch.temperature !== undefined) next.temperature = patch.temperature;
   if (patch.binary_audio !== undefined) next.binaryAudio = patch.binary_audio;
   if (patch.x_fallback_policy !== undefined) next.fallbackPolicy = patch.x_fallback_policy;
+  if (patch.x_fillers !== undefined) next.fillers = patch.x_fillers;
   const td = input?.turn_detection !== undefined ? input.turn_detection : patch.turn_detection;
   if (td === null) next.turnDetection = null;
   else if (td !== undefined) {
@@ -208,6 +211,7 @@ export function renderSession(id: string, model: string, s: SessionSettings, dia
       speed: s.speed,
       max_response_output_tokens: s.maxOutputTokens,
       binary_audio: s.binaryAudio,
+      ...(s.fillers !== undefined ? { x_fillers: s.fillers } : {}),
     };
   return {
     type: 'realtime',
@@ -222,5 +226,6 @@ export function renderSession(id: string, model: string, s: SessionSettings, dia
     },
     max_output_tokens: s.maxOutputTokens,
     binary_audio: s.binaryAudio,
+    ...(s.fillers !== undefined ? { x_fillers: s.fillers } : {}),
   };
 }

@@ -192,7 +192,7 @@ export class RealtimeResponse {
   /** A filler starts when no answer audio is ready `fillerDelayMs` after the turn ended. */
   private scheduleFiller() {
     const { ctx } = this;
-    if (!this.audioOut || !ctx.realtime.fillers || !ctx.fillers) return;
+    if (!this.audioOut || !ctx.realtime.fillers || !ctx.fillers || ctx.settings.fillers === false) return;
     const play = () => {
       if (this.answerAudioQueued || this.controller.signal.aborted) return;
       // A turn transcribed while it ended (speculative) is answered soon: a short filler then.

@@ -98,6 +98,22 @@ describe('RealtimeSession, a normal spoken turn', () => {
     expect(timings.first_audio_sent!).toBeLessThan(timings.first_llm_token!);
   });
 
+  it('x_fillers: false turns the fillers off for the session, and the session shows it', async () => {
+    const h = await SessionHarness.create({
+      llm: new FakeLlm(() => ({ tokens: ['Voilà la réponse.'], firstTokenMs: 150 })),
+    });
+    await h.send({ type: 'session.update', session: { type: 'realtime', x_fillers: false } });
+    expect((await h.waitFor('session.updated')).session).toMatchObject({ x_fillers: false });
+    await h.turn();
+    expect(responseOf(await h.waitFor('response.done')).status).toBe('completed');
+    expect(
+      h.session.conversation
+        .all()
+        .at(-1)!
+        .spans.map((s) => s.text),
+    ).toEqual(['Voilà la réponse.']);
+  });
+
   it('no filler when the answer audio is ready before the filler delay', async () => {
     const h = await SessionHarness.create({ config: { realtime: { fillerDelayMs: 300 } } });
     await h.turn();
