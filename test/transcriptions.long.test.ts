@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { float32ToInt16 } from '../src/audio/pcm.js';
@@ -73,6 +75,35 @@ async function rawWhisper(samples: Float32Array): Promise<string> {
   }
 }
 
+/**
+ * Raw whisper.cpp on the 5-minute recording takes over two minutes here and is a fixed baseline:
+ * its transcript is kept in test/fixtures with what it depends on (the model file, the audio, the
+ * decoding settings), and decoded again only when one of them changed.
+ * `UPDATE_FIXTURES=1 npx vitest run test/transcriptions.long.test.ts` rewrites it.
+ */
+const RAW_FIXTURE = join(import.meta.dirname, 'fixtures', 'raw-whisper-5min.json');
+
+async function rawWhisperKept(samples: Float32Array): Promise<string> {
+  const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+  const key = {
+    model: sha(readFileSync(join(MODELS_DIR, 'ggml-base-q5_1.bin'))),
+    audio: sha(new Uint8Array(float32ToInt16(samples).buffer)),
+    language: 'fr',
+    beamSize: config.stt.beamSize,
+    threads: 2,
+  };
+  const kept = existsSync(RAW_FIXTURE)
+    ? (JSON.parse(readFileSync(RAW_FIXTURE, 'utf8')) as { key: typeof key; transcript: string })
+    : undefined;
+  if (kept && JSON.stringify(kept.key) === JSON.stringify(key) && !process.env.UPDATE_FIXTURES)
+    return kept.transcript;
+  console.log(`${RAW_FIXTURE}: ${kept ? 'stale' : 'missing'}; decoding with raw whisper.cpp`);
+  const transcript = await rawWhisper(samples);
+  if (process.env.UPDATE_FIXTURES)
+    writeFileSync(RAW_FIXTURE, `${JSON.stringify({ key, transcript }, null, 2)}\n`);
+  return transcript;
+}
+
 beforeAll(async () => {
   requireSharedAssets();
   config = loadConfig({ env: { MODELS_DIR }, overrides: { stt: { threads: 2, maxAudioSec: 600 } } });
@@ -131,11 +162,14 @@ describe('long recordings through /v1/audio/transcriptions', () => {
     expect(res.status).toBe(200);
     const { text } = (await res.json()) as { text: string };
     const ours = corpusWer([{ reference, hypothesis: text }]);
-    const raw = corpusWer([{ reference, hypothesis: await rawWhisper(samples) }]);
+    const raw = corpusWer([{ reference, hypothesis: await rawWhisperKept(samples) }]);
     console.log(
       `5 min (${(samples.length / 16000).toFixed(0)} s, ${ours.words} words): WER ${(ours.wer * 100).toFixed(1)} % (raw whisper.cpp ${(raw.wer * 100).toFixed(1)} %)`,
     );
     expect(ours.wer).toBeLessThanOrEqual(raw.wer + 0.02);
+    // Raw whisper.cpp loses whole windows on this file (52 %): on its own the bound above is loose.
+    // The route decodes speech segments and measured 20.9 % here.
+    expect(ours.wer).toBeLessThanOrEqual(0.3);
   }, 600_000);
 
   it('audio over stt.maxAudioSec is refused with 413 audio_too_long before decoding', async () => {
