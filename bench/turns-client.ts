@@ -35,6 +35,8 @@ export interface TurnMeasures {
   transcripts: { reference: string; hypothesis: string }[];
   /** Speech onset sent → last audio delta of the interrupted answer received, per barge-in. */
   reactions: number[];
+  /** Speech onset sent → `x_speech_onset` received (where a client pauses playback), per barge-in. */
+  onsetReactions: number[];
   /** Barge-ins that found the answer already over, so nothing was interrupted. */
   missedBargeIns: number;
   pauses: PauseCase[];
@@ -51,7 +53,14 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 /** Short answers keep the benchmark about latency, not about listening to whole answers. */
 async function session(): Promise<{ client: RealtimeTestClient; prefixPaddingMs: number; type: string }> {
   const client = await RealtimeTestClient.connect(url!);
-  client.send({ type: 'session.update', session: { type: 'realtime', max_output_tokens: 48 } });
+  client.send({
+    type: 'session.update',
+    session: {
+      type: 'realtime',
+      max_output_tokens: 48,
+      audio: { input: { turn_detection: { x_speech_onset: true } } },
+    },
+  });
   const updated = await client.waitFor('session.updated');
   const td = (
     updated.session as { audio: { input: { turn_detection: { type: string; prefix_padding_ms?: number } } } }
@@ -68,6 +77,7 @@ const m: TurnMeasures = {
   partialBeforeStop: 0,
   transcripts: [],
   reactions: [],
+  onsetReactions: [],
   missedBargeIns: 0,
   pauses: [],
   turnDetection: '',
@@ -158,6 +168,7 @@ for (let i = 0; i < bargeIns; i++) {
     timeoutMs: 120_000,
   });
   const starts = c.of('input_audio_buffer.speech_started').length;
+  const onsets = c.of('input_audio_buffer.x_speech_onset').length;
   await c.streamWav(clips[(i + 7) % clips.length]!.path, 1600);
   const done = (await c.waitFor('response.done', { n, timeoutMs: 120_000 })) as unknown as Done;
   const started = c.of('input_audio_buffer.speech_started')[starts];
@@ -172,7 +183,11 @@ for (let i = 0; i < bargeIns; i++) {
     // audio_start_ms includes the prefix padding; the speech itself began that much later.
     const onset = (started.audio_start_ms as number) + prefixPaddingMs;
     m.reactions.push(lastAudio.at - c.sentAt(onset));
-    log(`barge-in ${i + 1}/${bargeIns}: ${m.reactions.at(-1)!.toFixed(0)} ms`);
+    const heard = c.of('input_audio_buffer.x_speech_onset')[onsets];
+    if (heard) m.onsetReactions.push(heard.at - c.sentAt(heard.audio_start_ms as number));
+    log(
+      `barge-in ${i + 1}/${bargeIns}: ${m.reactions.at(-1)!.toFixed(0)} ms (x_speech_onset ${heard ? `${(heard.at - c.sentAt(heard.audio_start_ms as number)).toFixed(0)} ms` : 'none'})`,
+    );
   }
   await c.close();
   ({ client: c, prefixPaddingMs } = await session());

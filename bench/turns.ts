@@ -74,6 +74,7 @@ out(row('turn committed → STT done, server', mark('stt_done')));
 out(row('turn committed → first LLM token, server', mark('first_llm_token')));
 out(row('turn committed → first answer audio sent, server', mark('first_answer_audio_sent')));
 out(row('barge-in: speech onset sent → last audio delta received, client', m.reactions));
+out(row('barge-in: speech onset sent → x_speech_onset received (client pauses), client', m.onsetReactions));
 out('');
 const { wer, edits, words } = corpusWer(m.transcripts);
 out(
