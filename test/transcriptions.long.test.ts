@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { float32ToInt16 } from '../src/audio/pcm.js';
+import { concatFloat32, float32ToInt16 } from '../src/audio/pcm.js';
 import { encodeWav, readWav } from '../src/audio/wav.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { loadStt } from '../src/engines/factory.js';
@@ -42,12 +42,7 @@ async function recording(minSec: number): Promise<{ wav: Buffer; samples: Float3
     words.push(clip.transcript);
     total += samples.length;
   }
-  const samples = new Float32Array(total);
-  let at = 0;
-  for (const p of parts) {
-    samples.set(p, at);
-    at += p.length;
-  }
+  const samples = concatFloat32(parts);
   return { wav: encodeWav(float32ToInt16(samples), 16000), samples, reference: words.join(' ') };
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { float32ToInt16 } from '../src/audio/pcm.js';
+import { concatFloat32, float32ToInt16 } from '../src/audio/pcm.js';
 import { resample } from '../src/audio/resample.js';
 import { encodeWav, readWav } from '../src/audio/wav.js';
 import { TESTAUDIO_DIR } from './helpers.js';
@@ -42,12 +42,7 @@ export async function micFile(
     chunks.push(chunk);
     length += chunk.length;
   }
-  const samples = new Float32Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    samples.set(c, at);
-    at += c.length;
-  }
+  const samples = concatFloat32(chunks);
   const path = join(dir, `${name}.wav`);
   writeFileSync(path, encodeWav(float32ToInt16(samples), rate));
   return { path, startsSec };
