@@ -700,6 +700,74 @@ export const configSchema = z.strictObject({
         .describe('Synthesized sentences kept in memory (voice + text); 0 disables the cache.'),
     })
     .prefault({}),
+  rag: z
+    .strictObject({
+      engine: z
+        .enum(['sqlite', 'off'])
+        .default('sqlite')
+        .describe(
+          'Knowledge base the answers draw on: `sqlite` (embedded SQLite FTS5, BM25 with French stems), `off`. An empty knowledge base changes nothing.',
+        ),
+      path: z
+        .string()
+        .default('')
+        .describe(
+          "SQLite file of the embedded knowledge base; empty = `store.path` (the service's database).",
+        ),
+      language: z
+        .enum(['fr', 'en'])
+        .default('fr')
+        .describe('Language of the stemmer and stop words the documents and questions are indexed with.'),
+      k: z.number().int().min(1).max(20).default(3).describe('Passages given to the LLM per answer.'),
+      budgetMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(5000)
+        .default(150)
+        .describe(
+          'A retrieval still running when a voice turn ends gets this long; then the answer goes on without it (`rag_dropped`).',
+        ),
+      timeoutMs: z
+        .number()
+        .int()
+        .min(10)
+        .max(30_000)
+        .default(500)
+        .describe(
+          'Retrieval time limit of an HTTP answer (`/chat`, `/her/chat`); past it the answer has no passages.',
+        ),
+      prefetchMinWords: z
+        .number()
+        .int()
+        .min(1)
+        .max(50)
+        .default(3)
+        .describe('Stable words of a turn being spoken (partial transcripts) before retrieval starts.'),
+      maxDocumentBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 * 1024 * 1024)
+        .default(20 * 1024 * 1024)
+        .describe('Largest document file the knowledge base takes.'),
+      chunkWords: z.number().int().min(20).max(2000).default(200).describe('Words a passage aims at.'),
+      maxChunkWords: z
+        .number()
+        .int()
+        .min(20)
+        .max(4000)
+        .default(300)
+        .describe('Words a passage never exceeds (but for a longer sentence).'),
+      overlapWords: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .default(40)
+        .describe("Words of a passage's last sentences repeated at the start of the next."),
+    })
+    .prefault({}),
   fallback: z
     .strictObject({
       realtime: z

@@ -52,6 +52,14 @@ export const ERROR_CODES = {
   store_unavailable: 'The conversation store cannot be opened.',
   store_failed: 'Reading or writing the conversation store failed.',
   conversation_not_found: 'No conversation with this id belongs to the caller.',
+  // Knowledge base (RAG).
+  kb_unavailable: 'The knowledge base cannot be reached or opened.',
+  kb_unsupported_type:
+    'The document is of a type the knowledge base does not read (Markdown, text, HTML, PDF).',
+  kb_document_too_large: 'The document is larger than the knowledge base accepts.',
+  kb_document_unreadable: 'The document cannot be read or decoded.',
+  kb_document_empty: 'The document holds no text to index (an empty file, a PDF of scanned images).',
+  kb_document_not_found: 'No document of the knowledge base has this id.',
   // Fallback to the OpenAI Realtime API (or another upstream speaking it).
   fallback_unavailable:
     'The fallback upstream could not be reached (refused, timed out, or not a Realtime server).',

@@ -25,6 +25,8 @@ import { Readiness } from './runtime/readiness.js';
 import type { Runtime } from './runtime/runtime.js';
 import { SessionRegistry } from './routes/realtime-socket.js';
 import type { ConversationStore } from './store/types.js';
+import { Retrieval } from './rag/retrieval.js';
+import type { Retriever } from './rag/types.js';
 import { closeIdleConnections } from './http/idle-connections.js';
 
 export { REALTIME_PATHS } from './routes/realtime.js';
@@ -37,6 +39,8 @@ export interface ServerDeps {
   /** Loading progress before that (shown by /ready). */
   readiness?: () => Readiness;
   store: ConversationStore;
+  /** The knowledge base answers draw on (`rag.engine`); absent: answers have no passages. */
+  kb?: Retriever | undefined;
   gpu?: GpuMonitor;
 }
 
@@ -55,7 +59,7 @@ const checkingIntervalMs = (requestTimeoutMs: number) =>
   Math.min(30_000, Math.max(250, Math.round(requestTimeoutMs / 4)));
 
 /** The HTTP and WebSocket app: hooks, limits and routes (one file per group under routes/). */
-export async function buildServer({ config, logger, runtime, readiness, store, gpu }: ServerDeps) {
+export async function buildServer({ config, logger, runtime, readiness, store, kb, gpu }: ServerDeps) {
   const { tlsCert, tlsKey } = config.server;
   // Node looks for requests past their time every 30 s by default: a 408 would come up to 30 s late.
   const checking = { connectionsCheckingInterval: checkingIntervalMs(config.http.requestTimeoutMs) };
@@ -103,6 +107,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, g
     sessions,
     startedAt: Date.now(),
     chatFallback: ChatUpstream.fromConfig(config, logger),
+    rag: kb ? new Retrieval(kb, { k: config.rag.k }, logger, (o) => metrics.retrieval(o)) : undefined,
   };
   app.decorate('metrics', metrics);
   registerErrorHandling(app, (code) => metrics.error('http', code));

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   chat: () => import('./chat.js'),
   say: () => import('./say.js'),
   models: () => import('./models.js'),
+  kb: () => import('./kb.js'),
   doctor: () => import('./doctor.js'),
   config: () => import('./config.js'),
 };

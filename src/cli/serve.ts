@@ -4,6 +4,7 @@ import { installProcessGuards } from '../runtime/process-guards.js';
 import { Readiness } from '../runtime/readiness.js';
 import { loadRuntime, type Runtime } from '../runtime/runtime.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { openKnowledgeBase } from '../rag/open.js';
 import { fetchMissingModels, missingModels, progressReporter } from '../models/first-run.js';
 import { createContext, number, parse } from './context.js';
 import { USAGE } from './usage.js';
@@ -59,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       'fallback on: real-time sessions may be served by this upstream (their audio and history are sent to it)',
     );
   }
+  const kb = openKnowledgeBase(ctx.config);
   const readiness = new Readiness();
   let runtime: Runtime | undefined;
   const app = await buildServer({
@@ -67,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     runtime: () => runtime,
     readiness: () => readiness,
     store,
+    kb,
   });
   await app.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
   // /health and /ready answer while the engines load and warm up; other routes answer not_ready.
@@ -107,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
       .then(() => loading)
       .then(() => runtime?.close())
       .then(() => store.close())
+      .then(() => kb?.close())
       .then(
         () => process.exit(code),
         (err: Error) => {

@@ -6,6 +6,7 @@ export const USAGE = {
   chat: 'voice chat [--system TEXT]',
   say: 'voice say "TEXT" -o OUT.wav [--voice ID|espeak:LANG] [--rate R]',
   models: 'voice models list | fetch ID... | import DIR',
+  kb: 'voice kb add FILE|DIR... | list | search "QUESTION" [--k N] | remove ID [--json]',
   doctor: 'voice doctor [--json]',
   config: 'voice config [--markdown]',
 } as const;

@@ -19,6 +19,8 @@ export interface TurnMetrics {
   /** The user went on after a pause: the pause's speculative work was dropped. */
   turnResumed(): void;
   error(transport: Transport, code: ErrorCode): void;
+  /** A knowledge base retrieval an answer waited for: `done`, `dropped` (past its budget), `failed`. */
+  retrieval?(outcome: 'done' | 'dropped' | 'failed'): void;
 }
 
 /** Seconds from the end of the user's turn (or the request) to each stage: 5 ms to 60 s. */
@@ -47,6 +49,7 @@ export class Metrics implements TurnMetrics {
   private readonly turnEnds: Counter<'reason'>;
   private readonly resumes: Counter;
   private readonly errors: Counter<'transport' | 'code'>;
+  private readonly retrievals: Counter<'outcome'>;
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
   readonly fallback: FallbackCounters;
 
@@ -87,6 +90,12 @@ export class Metrics implements TurnMetrics {
       name: 'voice_errors_total',
       help: 'Errors reported to clients, by transport and catalogue code.',
       labelNames: ['transport', 'code'],
+      registers,
+    });
+    this.retrievals = new Counter({
+      name: 'voice_rag_retrievals_total',
+      help: 'Knowledge base retrievals an answer used or waited for, by outcome: done, dropped (past its budget), failed.',
+      labelNames: ['outcome'],
       registers,
     });
     this.requests = new Histogram({
@@ -179,8 +188,14 @@ export class Metrics implements TurnMetrics {
     this.turns.inc({ transport, status });
     for (const stage of TURN_MARKS) {
       const ms = timings.marks[stage];
-      if (ms !== undefined && stage !== timings.origin) this.stage.observe({ transport, stage }, ms / 1000);
+      // Retrieval may start before the origin (while the user speaks): counted apart, not timed here.
+      if (ms !== undefined && stage !== timings.origin && !stage.startsWith('rag_'))
+        this.stage.observe({ transport, stage }, ms / 1000);
     }
+  }
+
+  retrieval(outcome: 'done' | 'dropped' | 'failed'): void {
+    this.retrievals.inc({ outcome });
   }
 
   turnEnded(reason: string): void {

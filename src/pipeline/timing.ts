@@ -3,6 +3,9 @@
  * the user's speech when the turn was detected by the VAD, else the moment the response was asked.
  */
 export const TURN_MARKS = [
+  'rag_started',
+  'rag_done',
+  'rag_dropped',
   'speech_stopped',
   'response_created',
   'stt_done',
@@ -39,6 +42,11 @@ export class TurnTimeline {
   /** Records a stage the first time it happens; later calls keep the first time. */
   mark(stage: TurnMark): void {
     if (!this.at.has(stage)) this.at.set(stage, this.now());
+  }
+
+  /** Records a stage at a time already past (work that began before the turn ended: negative marks). */
+  markAt(stage: TurnMark, at: number): void {
+    if (!this.at.has(stage)) this.at.set(stage, at);
   }
 
   has(stage: TurnMark): boolean {

@@ -48,6 +48,7 @@ export function chatRoutes(app: FastifyInstance, ctx: RouteContext): void {
         text,
         backend: engines.servedBy.backend,
         ...(engines.servedBy.reason ? { backend_reason: engines.servedBy.reason } : {}),
+        sources: turn.sources,
         timings: turn.timeline.toJSON(),
       });
     }
@@ -152,6 +153,7 @@ function streamTurn(
         text,
         backend: servedBy.backend,
         ...(servedBy.reason ? { backend_reason: servedBy.reason } : {}),
+        sources: turn.sources,
         timings: turn.timeline.toJSON(),
       });
     } catch (err) {

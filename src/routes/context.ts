@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { SessionRegistry } from './realtime-socket.js';
 import type { ConversationStore } from '../store/types.js';
 import type { TtsEngine } from '../engines/tts/types.js';
+import type { Retrieval } from '../rag/retrieval.js';
 
 /** What every route group is given by the server. */
 export interface RouteContext {
@@ -25,6 +26,8 @@ export interface RouteContext {
   startedAt: number;
   /** Where `/chat` and `/her/chat` fall back to (absent without a key). */
   chatFallback?: ChatUpstream | undefined;
+  /** The knowledge base answers draw on (absent: `rag.engine: off`). */
+  rag?: Retrieval | undefined;
 }
 
 /** The engines, or a `not_ready` error (503) while they load and warm up. */

@@ -6,6 +6,9 @@ import { TurnTimeline } from '../pipeline/timing.js';
 import { newId } from '../protocol/server-events.js';
 import { sessionTag } from '../store/session-id.js';
 import type { RouteContext } from './context.js';
+import { sourcesOf, withPassages } from '../rag/prompt.js';
+import type { Passage } from '../rag/types.js';
+import type { Retrieval } from '../rag/retrieval.js';
 
 /** One HTTP chat turn: its stored conversation, prompt, timeline, logger and abort signal. */
 export interface HttpTurn {
@@ -20,6 +23,8 @@ export interface HttpTurn {
   finish(answer: string, error?: unknown): Promise<void>;
   /** Stores and counts the tokens a fallback upstream used for this answer. */
   addFallbackUsage(usage: LlmUsage): Promise<void>;
+  /** The knowledge base passages the answer was prompted with. */
+  sources: { source: string; chunk_id: string }[];
 }
 
 /**
@@ -53,14 +58,21 @@ export async function startTurn(
     job.signal.addEventListener('abort', onShutdown, { once: true });
     const id = newId('resp');
     const log = request.log.child({ turn: id, session: sessionTag(conversation.sessionId) });
+    const passages = ctx.rag
+      ? await retrieve(ctx.rag, message, timeline, ctx.config.rag.timeoutMs, controller.signal)
+      : [];
     return {
       id,
       sessionId: conversation.sessionId,
       messages: [
-        { role: 'system', content: ctx.config.realtime.instructions },
+        {
+          role: 'system',
+          content: withPassages(ctx.config.realtime.instructions, passages, ctx.config.rag.language),
+        },
         ...conversation.history,
         { role: 'user', content: message },
       ],
+      sources: sourcesOf(passages),
       timeline,
       log,
       signal: controller.signal,
@@ -95,6 +107,21 @@ export async function startTurn(
     job.end();
     throw err;
   }
+}
+
+/** The passages for the message, within the HTTP retrieval limit (none past it), with their marks. */
+async function retrieve(
+  rag: Retrieval,
+  message: string,
+  timeline: TurnTimeline,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Passage[]> {
+  const job = rag.start(message, signal);
+  timeline.markAt('rag_started', job.startedAt);
+  const got = await rag.within(job, timeoutMs);
+  timeline.markAt(got.outcome === 'done' ? 'rag_done' : 'rag_dropped', got.endedAt);
+  return got.passages;
 }
 
 /** The catalogue code and message of an error that ended a stream (sent as its last event). */

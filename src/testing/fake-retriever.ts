@@ -1,0 +1,32 @@
+import { VoiceError } from '../errors.js';
+import type { Passage, Retriever, SearchOptions } from '../rag/types.js';
+
+/**
+ * A scripted knowledge base: each search answers `passages` after `delayMs`, or throws, or hangs
+ * (ignoring its abort signal, as a stuck server would) until `release()`.
+ */
+export class FakeRetriever implements Retriever {
+  readonly engine = 'fake';
+  readonly queries: string[] = [];
+  delayMs = 1;
+  mode: 'answer' | 'throw' | 'hang' = 'answer';
+  private hung: (() => void)[] = [];
+
+  constructor(public passages: (query: string) => Passage[] = () => []) {}
+
+  async search(query: string, _options: SearchOptions = {}): Promise<Passage[]> {
+    this.queries.push(query);
+    if (this.mode === 'hang') await new Promise<void>((resolve) => this.hung.push(resolve));
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.mode === 'throw') throw new VoiceError('kb_unavailable', 'scripted knowledge base failure');
+    return this.passages(query);
+  }
+
+  release(): void {
+    for (const r of this.hung.splice(0)) r();
+  }
+}
+
+export function passage(text: string, source = 'guide.md', n = 0): Passage {
+  return { chunkId: `doc_test#${n}`, documentId: 'doc_test', source, heading: '', text, score: 1 };
+}
