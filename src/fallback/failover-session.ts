@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Retrieval } from '../rag/retrieval.js';
 import type { VoiceError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -29,6 +30,8 @@ export interface FailoverOptions {
   runtime: () => Runtime | undefined;
   persistence?: ConversationSync;
   metrics?: Metrics;
+  /** The knowledge base the local engines' answers draw on. */
+  rag?: Retrieval | undefined;
   /** Whether one more session may be served by `backend` (the registry's limits). */
   hasRoom(backend: Backend): boolean;
   /** The session moved to another backend (the registry recounts). */
@@ -103,6 +106,7 @@ export class FailoverSession {
       model: runtime.model,
       transport: options.transport,
       announceBackend: fallbackConfigured(options.config),
+      rag: options.rag,
       onStageFailure: (failure) => this.failover(failure),
       reroute: (data, isBinary) => this.reroute(session, data, isBinary),
     });

@@ -1,3 +1,4 @@
+import type { Retrieval } from '../rag/retrieval.js';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -115,6 +116,7 @@ export function attachSession(
     history?: StoredItem[] | undefined;
     store?: ConversationStore | undefined;
     metrics?: Metrics | undefined;
+    rag?: Retrieval | undefined;
     connectUpstream?: FailoverOptions['connectUpstream'];
   },
 ): void {
@@ -157,6 +159,7 @@ export function attachSession(
           }
         : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      rag: options.rag,
       ...(options.connectUpstream ? { connectUpstream: options.connectUpstream } : {}),
       runtime: options.currentRuntime ?? (() => runtime),
       config,

@@ -49,6 +49,7 @@ export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: 
           history: stored?.items,
           store: ctx.store,
           metrics: ctx.metrics,
+          rag: ctx.rag,
         });
       },
     );

@@ -8,6 +8,8 @@ import type { Logger } from '../log.js';
 import { raceAbort } from '../pipeline/abortable.js';
 import { streamAnswer } from '../pipeline/answer-stream.js';
 import type { FillerBank } from '../pipeline/fillers.js';
+import { sourcesOf, withPassages } from '../rag/prompt.js';
+import type { Passage } from '../rag/types.js';
 import type { CachedAudio, SentenceCache } from '../pipeline/sentence-cache.js';
 import { StageTimer } from '../pipeline/stage-timer.js';
 import type { TurnTimeline } from '../pipeline/timing.js';
@@ -67,6 +69,8 @@ export interface ResponseRequest {
   instructions?: string;
   modalities?: ('audio' | 'text')[];
   maxOutputTokens?: number | 'inf';
+  /** The knowledge base passages for the answer, asked once the user's words are known. */
+  retrieve?: () => Promise<Passage[]>;
 }
 
 export interface ResponseResult {
@@ -89,6 +93,8 @@ export class RealtimeResponse {
   private usage: LlmUsage = { promptTokens: 0, completionTokens: 0 };
   private answerAudioQueued = false;
   private cancelReason: string | undefined;
+  /** The knowledge base passages the answer was prompted with (`x_sources`), once retrieved. */
+  private sources: { source: string; chunk_id: string }[] | undefined;
   private heardMs: number | undefined;
   private fillerTimer: NodeJS.Timeout | undefined;
   private readonly transcribed = new Set<TranscriptionJob>();
@@ -167,7 +173,9 @@ export class RealtimeResponse {
         this.audioOut?.stop(); // no answer follows: the filler stops too
         result = { status: 'cancelled', reason: 'no_speech' };
       } else {
-        await this.answer();
+        const passages = await this.request.retrieve?.();
+        this.sources = passages && sourcesOf(passages);
+        await this.answer(passages ?? []);
         await this.audioOut?.drained();
         if (this.controller.signal.aborted) throw abortReason(this.controller.signal);
         result = { status: 'completed' };
@@ -279,14 +287,15 @@ export class RealtimeResponse {
   }
 
   /** The LLM's answer: text deltas (text modality), or each sentence's audio queued as it is ready. */
-  private async answer(): Promise<void> {
+  private async answer(passages: Passage[]): Promise<void> {
     const { ctx, request } = this;
+    const instructions = request.instructions ?? ctx.settings.instructions;
     const maxTokens = request.maxOutputTokens ?? ctx.settings.maxOutputTokens;
     const stream = streamAnswer({
       llm: ctx.engines.llm,
       tts: this.audioOut ? ctx.engines.tts : undefined,
       // The assistant item being written is last in the conversation and empty: not in the prompt.
-      messages: ctx.conversation.messages(request.instructions ?? ctx.settings.instructions),
+      messages: ctx.conversation.messages(withPassages(instructions, passages, ctx.settings.language)),
       signal: this.controller.signal,
       maxTokens: maxTokens === 'inf' ? undefined : maxTokens,
       temperature: ctx.settings.temperature,
@@ -403,6 +412,7 @@ export class RealtimeResponse {
           output_tokens: completionTokens,
         },
         x_timings: request.timeline.toJSON(),
+        ...(this.sources ? { x_sources: this.sources } : {}),
       },
     });
   }

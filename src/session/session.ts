@@ -4,6 +4,8 @@ import type { EngineSet } from '../engines/types.js';
 import type { Logger } from '../log.js';
 import type { TurnMetrics } from '../metrics/registry.js';
 import type { FillerBank } from '../pipeline/fillers.js';
+import type { Retrieval } from '../rag/retrieval.js';
+import { SessionKnowledge } from './knowledge.js';
 import type { SentenceCache } from '../pipeline/sentence-cache.js';
 import { TurnTimeline } from '../pipeline/timing.js';
 import { WireDecoder, wireBytesPerSecond, wireRate } from '../protocol/audio-format.js';
@@ -66,6 +68,8 @@ export interface SessionDeps {
   reroute?: (data: Buffer | string, isBinary: boolean) => void;
   /** The session object says `x_backend: "local"` (when a fallback upstream could serve it instead). */
   announceBackend?: boolean;
+  /** The knowledge base answers draw on (absent: no passages). */
+  rag?: Retrieval | undefined;
 }
 
 export interface CarriedSession {
@@ -103,6 +107,7 @@ export class RealtimeSession extends ClientSession {
   /** Hearing: input audio, VAD and the end-of-turn strategy; rebuilt when its settings change. */
   private turns!: TurnInput;
   private response: RealtimeResponse | undefined;
+  private readonly knowledge: SessionKnowledge | undefined;
   /** An `x_speech_onset` went out; its `speech_started` or `x_speech_onset_dropped` has not. */
   private onsetSent = false;
   /**
@@ -119,6 +124,12 @@ export class RealtimeSession extends ClientSession {
   constructor(private readonly deps: SessionDeps) {
     super(deps.config, deps.transport, deps.reroute, deps.metrics);
     this.id = deps.id ?? newSessionId();
+    this.knowledge = deps.rag
+      ? new SessionKnowledge(deps.rag, {
+          minWords: deps.config.rag.prefetchMinWords,
+          budgetMs: deps.config.rag.budgetMs,
+        })
+      : undefined;
     this.log = deps.logger.child({ session: sessionTag(this.id) });
     if (deps.carried) {
       this.conversation = deps.carried.conversation;
@@ -178,6 +189,7 @@ export class RealtimeSession extends ClientSession {
     this.persist();
     this.closed = true;
     this.turns.close();
+    this.knowledge?.close();
     this.stopInbound();
     this.response?.cancel('client_disconnected');
   }
@@ -301,12 +313,14 @@ export class RealtimeSession extends ClientSession {
       this.onsetSent = false;
       this.emit('input_audio_buffer.x_speech_onset_dropped', { audio_end_ms: audioEndMs });
     },
-    partialTranscript: (itemId, delta) =>
+    partialTranscript: (itemId, delta) => {
+      this.knowledge?.heard(itemId, delta);
       this.emit('conversation.item.input_audio_transcription.delta', {
         item_id: itemId,
         content_index: 0,
         delta,
-      }),
+      });
+    },
   };
 
   private async onSpeechStarted({ itemId, audioStartMs }: TurnStarted): Promise<void> {
@@ -397,6 +411,16 @@ export class RealtimeSession extends ClientSession {
     const transcribe = [...this.untranscribed, ...(request.transcribe ?? [])];
     this.untranscribed = [];
     if (transcribe.length > 0) request = { ...request, transcribe };
+    const knowledge = this.knowledge;
+    if (knowledge) {
+      const spoken = transcribe.at(-1)?.item.id;
+      const timeline = request.timeline;
+      // The query is the user's last message once transcribed (a spoken turn, or a typed one).
+      request.retrieve = () => {
+        const last = this.conversation.all().findLast((i) => i.role === 'user' && i.text.trim() !== '');
+        return knowledge.passages(spoken, last?.text ?? '', timeline);
+      };
+    }
     const voice = this.deps.engines.voices.get(this.settings.voice)!;
     const response = new RealtimeResponse(
       {

@@ -8,6 +8,7 @@ import { ConversationSync } from '../session/persistence.js';
 import { RealtimeSession } from '../session/session.js';
 import { newSessionId } from '../store/session-id.js';
 import type { ConversationStore } from '../store/types.js';
+import type { Retrieval } from '../rag/retrieval.js';
 import { FakeLlm, FakeStt, FakeTts, type FakeTurn } from './fake-engines.js';
 import { FakeVad } from './fake-vad.js';
 
@@ -22,6 +23,8 @@ export interface HarnessOptions {
   dialect?: Dialect;
   /** Saves the conversation there (owner `test`, a new session id). */
   store?: ConversationStore;
+  /** The knowledge base answers draw on. */
+  rag?: Retrieval;
 }
 
 /** A RealtimeSession on fake engines (energy VAD) with a transport that records what it sends. */
@@ -64,6 +67,7 @@ export class SessionHarness {
     h.session = new RealtimeSession({
       id,
       ...(h.persistence ? { persistence: h.persistence } : {}),
+      ...(options.rag ? { rag: options.rag } : {}),
       engines: {
         vad: FakeVad.energy(),
         stt: h.stt,
