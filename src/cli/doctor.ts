@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { resolveLlmThreads, resolveThreads } from '../config.js';
+import { resolveLlmThreads, resolveThreads, type Config } from '../config.js';
 import { loadLlm, loadStt, loadTts, loadTurn, loadVad, TURN_FALLBACK } from '../engines/factory.js';
 import { HOST_ADDON } from '../engines/stt/whisper-native.js';
 import type { EngineInfo } from '../engines/types.js';
 import { machineInfo } from '../metrics/machine.js';
+import { openKnowledgeBase } from '../rag/open.js';
+import type { KnowledgeBase } from '../rag/types.js';
 import { createContext, parse } from './context.js';
 import { USAGE } from './usage.js';
 
@@ -80,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     checks.push({ stage: 'tts', ready: false, model: ctx.config.tts.voice, why: (err as Error).message });
   }
+  checks.push(await checkKnowledgeBase(ctx.config));
   if (values.json) {
     process.stdout.write(
       JSON.stringify({ machine, modelsDirs: ctx.models.dirs, engines: checks }, null, 2) + '\n',
@@ -101,7 +104,8 @@ export async function run(argv: string[]): Promise<number> {
         out.write(
           `${c.stage.padEnd(9)} ready    ${c.info.engine}, model ${c.info.model}, ${c.info.device}${fb}, ${c.info.threads} thread(s), loaded in ${Math.round(c.info.loadMs)} ms${why}\n`,
         );
-      } else if (c.fallback)
+      } else if (c.ready && c.stage === 'rag') out.write(`rag       ${c.model}\n`);
+      else if (c.fallback)
         out.write(`${c.stage.padEnd(9)} DEGRADED model ${c.model}: ${c.why}; ${c.fallback}\n`);
       else out.write(`${c.stage.padEnd(9)} NOT READY  model ${c.model}: ${c.why}\n`);
     }
@@ -110,4 +114,33 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
   return checks.every((c) => c.ready || c.fallback) ? 0 : 1;
+}
+
+/** The knowledge base: opened and searched once as answers would (optional: never a failure). */
+async function checkKnowledgeBase(config: Config): Promise<Check> {
+  if (config.rag.engine === 'off') return { stage: 'rag', ready: true, model: 'off (rag.engine: off)' };
+  let kb: KnowledgeBase | undefined;
+  try {
+    kb = openKnowledgeBase(config)!;
+    const docs = await kb.list();
+    const t0 = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      kb.search('test', { k: 1 }),
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new Error('a search took over 2 s')), 2000)),
+      ),
+    ]).finally(() => clearTimeout(timer));
+    const passages = docs.reduce((n, d) => n + d.chunks, 0);
+    return {
+      stage: 'rag',
+      ready: true,
+      model: `ready    ${kb.engine}, ${docs.length} document(s), ${passages} passages, a search in ${(performance.now() - t0).toFixed(1)} ms`,
+    };
+  } catch (err) {
+    const fallback = 'answers go on without passages';
+    return { stage: 'rag', ready: false, fallback, model: config.rag.engine, why: (err as Error).message };
+  } finally {
+    await kb?.close();
+  }
 }

@@ -5,6 +5,7 @@ import { Readiness } from '../runtime/readiness.js';
 import { loadRuntime, type Runtime } from '../runtime/runtime.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { openKnowledgeBase } from '../rag/open.js';
+import type { KnowledgeBase } from '../rag/types.js';
 import { fetchMissingModels, missingModels, progressReporter } from '../models/first-run.js';
 import { createContext, number, parse } from './context.js';
 import { USAGE } from './usage.js';
@@ -60,7 +61,13 @@ export async function run(argv: string[]): Promise<number> {
       'fallback on: real-time sessions may be served by this upstream (their audio and history are sent to it)',
     );
   }
-  const kb = openKnowledgeBase(ctx.config);
+  let kb: KnowledgeBase | undefined;
+  try {
+    kb = openKnowledgeBase(ctx.config);
+  } catch (err) {
+    // Optional: the service answers without passages rather than not at all.
+    ctx.logger.warn({ err: (err as Error).message }, 'knowledge base unavailable: answers go on without it');
+  }
   const readiness = new Readiness();
   let runtime: Runtime | undefined;
   const app = await buildServer({

@@ -31,6 +31,8 @@ export interface Retrieved {
  */
 export class Retrieval {
   private warned = false;
+  /** Why the knowledge base is failing now (reset by its next answer): what /ready shows. */
+  private problem: string | undefined;
 
   constructor(
     readonly retriever: Retriever,
@@ -54,6 +56,7 @@ export class Retrieval {
         (passages) => {
           if (this.warned) this.log.info({ engine: this.retriever.engine }, 'knowledge base answers again');
           this.warned = false;
+          this.problem = undefined;
           return passages;
         },
         (err: unknown) => {
@@ -85,7 +88,17 @@ export class Retrieval {
     return { passages, outcome, startedAt: job.startedAt, endedAt: job.doneAt ?? performance.now() };
   }
 
+  /** For /ready: the engine, and whether (and why) its searches fail or come too late now. */
+  status(): { engine: string; state: 'ok' | 'failing'; reason?: string } {
+    return {
+      engine: this.retriever.engine,
+      state: this.problem ? 'failing' : 'ok',
+      ...(this.problem ? { reason: this.problem } : {}),
+    };
+  }
+
   private warnOnce(message: string, err?: unknown) {
+    this.problem = err ? `${message} (${(err as Error).message})` : message;
     if (this.warned) return;
     this.warned = true;
     this.log.warn(

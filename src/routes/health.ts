@@ -27,6 +27,8 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
       engines: readiness?.engines ?? ctx.pending().engines,
       gpu: telemetry.gpus,
       ...(telemetry.gpus === null ? { gpuReason: telemetry.reason } : {}),
+      // Optional: a failing knowledge base never makes the service unready (answers go on without it).
+      rag: ctx.rag?.status() ?? { engine: 'off', state: 'off' },
     });
   });
 
