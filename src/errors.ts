@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   unsupported_media_type: 'The request body has a content type this route does not read.',
   not_found: 'No route or resource at this address.',
   unauthorized: 'The request has no valid bearer token.',
+  forbidden: 'The bearer token does not carry the scope this route needs.',
   origin_not_allowed: 'The web page opening the WebSocket is not of an allowed origin.',
   token_expired: 'The bearer token has expired.',
   not_ready: 'The engines are still loading or warming up.',

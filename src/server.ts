@@ -26,7 +26,8 @@ import type { Runtime } from './runtime/runtime.js';
 import { SessionRegistry } from './routes/realtime-socket.js';
 import type { ConversationStore } from './store/types.js';
 import { Retrieval } from './rag/retrieval.js';
-import type { Retriever } from './rag/types.js';
+import type { KnowledgeBase } from './rag/types.js';
+import { kbRoutes } from './routes/kb.js';
 import { closeIdleConnections } from './http/idle-connections.js';
 
 export { REALTIME_PATHS } from './routes/realtime.js';
@@ -40,7 +41,7 @@ export interface ServerDeps {
   readiness?: () => Readiness;
   store: ConversationStore;
   /** The knowledge base answers draw on (`rag.engine`); absent: answers have no passages. */
-  kb?: Retriever | undefined;
+  kb?: KnowledgeBase | undefined;
   gpu?: GpuMonitor;
 }
 
@@ -161,6 +162,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, k
   speechRoutes(app, ctx);
   transcriptionRoutes(app, ctx);
   modelRoutes(app, ctx);
+  kbRoutes(app, ctx, kb);
   realtimeRoutes(app, ctx, logger);
 
   let closing: Promise<void> | undefined;

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import { SqliteKnowledgeBase } from '../src/rag/sqlite-kb.js';
 import { buildServer } from '../src/server.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { FakeLlm } from '../src/testing/fake-engines.js';
@@ -92,5 +96,128 @@ describe('knowledge base over HTTP', () => {
       engine: 'fake',
       state: 'ok',
     });
+  });
+});
+
+describe('/v1/kb: documents and search over HTTP (embedded SQLite knowledge base, auth on)', () => {
+  const SECRET = 'a-test-secret-of-at-least-32-characters!';
+  const sign = (scope?: string) => {
+    const jwt = new SignJWT(scope ? { scope } : {})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('editor')
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 600);
+    return jwt.sign(new TextEncoder().encode(SECRET));
+  };
+  let server: Awaited<ReturnType<typeof buildServer>>;
+  let base: string;
+  let store: SqliteKnowledgeBase;
+  let writer: string;
+  let reader: string;
+  beforeAll(async () => {
+    const config = loadConfig({
+      env: {},
+      overrides: { auth: { enabled: true, secret: SECRET }, rag: { maxDocumentBytes: 4096 } },
+    });
+    store = new SqliteKnowledgeBase(':memory:');
+    const runtime = await fakeRuntime({}, config);
+    server = await buildServer({
+      config,
+      logger: silentLogger,
+      runtime: () => runtime,
+      store: new SqliteStore(':memory:'),
+      kb: store,
+    });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    writer = await sign('openid kb:write');
+    reader = await sign();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await store?.close();
+  });
+
+  const upload = (name: string, body: string | Uint8Array, type: string, token = writer) => {
+    const form = new FormData();
+    form.append('file', new Blob([body], { type }), name);
+    return fetch(`${base}/v1/kb/documents`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${token}` },
+    });
+  };
+  const errorOf = async (res: Response) => ({
+    status: res.status,
+    ...((await res.json()) as { error: { code: string; message: string } }).error,
+  });
+
+  it('uploads, lists, searches and deletes; a file of the same name replaces its passages', async () => {
+    const guide = readFileSync('test/fixtures/kb/residence-les-tilleuls.md');
+    const added = await upload('residence-les-tilleuls.md', guide.subarray(0, 4000), 'text/markdown');
+    expect(added.status).toBe(201);
+    const doc = (await added.json()) as { id: string; passages: number };
+    expect(doc.passages).toBeGreaterThan(0);
+    const html = '<h1>Piscine</h1><p>La piscine ouvre à 9&nbsp;h le samedi.</p>';
+    expect((await upload('piscine.html', html, 'text/html')).status).toBe(201);
+    const list = (await (
+      await fetch(`${base}/v1/kb/documents`, { headers: { authorization: `Bearer ${reader}` } })
+    ).json()) as {
+      documents: { id: string; source: string }[];
+    };
+    expect(list.documents.map((d) => d.source)).toEqual(['piscine.html', 'residence-les-tilleuls.md']);
+    const search = async (query: string) =>
+      (await (
+        await fetch(`${base}/v1/kb/search`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${reader}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ query, k: 1 }),
+        })
+      ).json()) as { results: { source: string; chunk_id: string; text: string; score: number }[] };
+    expect((await search('Quand ouvre la piscine ?')).results[0]).toMatchObject({ source: 'piscine.html' });
+    expect((await search('le code du portail')).results[0]!.text).toContain('4821');
+    expect(
+      (await upload('piscine.html', '<p>La piscine est fermée pour travaux.</p>', 'text/html')).status,
+    ).toBe(201);
+    expect((await search('piscine')).results[0]!.text).toContain('travaux');
+    const del = await fetch(`${base}/v1/kb/documents/${doc.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${writer}` },
+    });
+    expect(await del.json()).toEqual({ id: doc.id, deleted: true });
+    expect((await search('le code du portail')).results).toEqual([]);
+  });
+
+  it('bad input and rights: coded errors naming the file, nothing indexed', async () => {
+    const before = await store.list();
+    expect(await errorOf(await upload('x.md', '# X\n\nY.', 'text/markdown', reader))).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    });
+    expect(await errorOf(await upload('photo.jpg', 'x', 'image/jpeg'))).toMatchObject({
+      status: 415,
+      code: 'kb_unsupported_type',
+      message: expect.stringContaining('photo.jpg') as string,
+    });
+    expect(await errorOf(await upload('gros.md', 'mot '.repeat(2000), 'text/markdown'))).toMatchObject({
+      status: 413,
+      code: 'kb_document_too_large',
+    });
+    expect(
+      await errorOf(await upload('binaire.txt', new Uint8Array([0xff, 0xfe, 0, 0xd8]), 'text/plain')),
+    ).toMatchObject({
+      status: 422,
+      code: 'kb_document_unreadable',
+    });
+    expect(await errorOf(await upload('vide.md', '\n', 'text/markdown'))).toMatchObject({
+      status: 422,
+      code: 'kb_document_empty',
+    });
+    const del = await fetch(`${base}/v1/kb/documents/doc_nope`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${writer}` },
+    });
+    expect(await errorOf(del)).toMatchObject({ status: 404, code: 'kb_document_not_found' });
+    expect((await fetch(`${base}/v1/kb/documents`)).status).toBe(401);
+    expect(await store.list()).toEqual(before);
   });
 });

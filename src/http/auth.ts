@@ -19,6 +19,15 @@ export interface Principal {
   owner: string;
   /** When the token stops being valid (epoch ms): open WebSockets are closed then. */
   expiresAt?: number;
+  /** The token's `scope` claim (space-separated, or a `scp` list); undefined without a token. */
+  scopes?: string[];
+}
+
+/** OAuth's `scope` (a space-separated string) or Azure's `scp` (a string or a list). */
+function scopesOf(payload: Record<string, unknown>): string[] {
+  const raw = payload.scope ?? payload.scp;
+  if (typeof raw === 'string') return raw.split(/\s+/).filter(Boolean);
+  return Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
 }
 
 /** The owner of conversations made without a token. */
@@ -168,6 +177,7 @@ export async function registerAuth(
       subject: payload.sub,
       owner: `sub:${payload.sub}`,
       ...(payload.exp !== undefined ? { expiresAt: payload.exp * 1000 } : {}),
+      scopes: scopesOf(payload),
     };
   };
 }

@@ -13,6 +13,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   unauthorized: 401,
   token_expired: 401,
   origin_not_allowed: 403,
+  forbidden: 403,
   file_not_found: 404,
   not_found: 404,
   model_unknown: 404,
