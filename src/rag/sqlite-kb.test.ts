@@ -69,6 +69,27 @@ describe('SqliteKnowledgeBase', () => {
     expect(kb.chunkCount).toBe(0);
   });
 
+  it('a database file is searched in a worker thread, with the same results as in-process', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const dir = mkdtempSync(`${(await import('node:os')).tmpdir()}/kb-`);
+    const inProcess = new SqliteKnowledgeBase(`${dir}/voice.db`, 'fr', { searchInWorker: false });
+    try {
+      kb = new SqliteKnowledgeBase(`${dir}/voice.db`);
+      await kb.add([await parseDocument(GUIDE, 'guide.md', options)]);
+      for (const q of ['code du portail', 'laverie séchage', 'gardien', 'rien du tout'])
+        expect(await kb.search(q, { k: 3 })).toEqual(await inProcess.search(q, { k: 3 }));
+      const aborted = new AbortController();
+      const pending = kb.search('code du portail', { signal: aborted.signal });
+      aborted.abort();
+      await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+      expect((await kb.search('code du portail'))[0]!.text).toContain('4821');
+    } finally {
+      await inProcess.close();
+      await kb.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the knowledge base across a reopen (the service database file)', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const dir = mkdtempSync(`${(await import('node:os')).tmpdir()}/kb-`);

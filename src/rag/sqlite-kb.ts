@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { throwIfAborted, VoiceError } from '../errors.js';
 import { indexTerms, type TermLanguage } from './terms.js';
+import { SEARCH_SQL, type Hit } from './sqlite-search.js';
+import { SearchWorker } from './search-worker-client.js';
 import type { DocumentInfo, KnowledgeBase, KnowledgeDocument, Passage, SearchOptions } from './types.js';
 
 /**
@@ -30,24 +32,17 @@ CREATE INDEX IF NOT EXISTS kb_chunks_by_doc ON kb_chunks (doc_id, position);
 CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5 (terms, tokenize = 'unicode61 remove_diacritics 2');
 `;
 
-interface Hit {
-  id: number;
-  doc_id: string;
-  position: number;
-  heading: string;
-  text: string;
-  source: string;
-  rank: number;
-}
-
 export class SqliteKnowledgeBase implements KnowledgeBase {
   readonly engine = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements;
+  /** Searches off the event loop (a database file; `:memory:` is searched in-process). */
+  private readonly worker: SearchWorker | undefined;
 
   constructor(
     readonly path: string,
     private readonly language: TermLanguage = 'fr',
+    options: { searchInWorker?: boolean } = {},
   ) {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -64,12 +59,10 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         },
       );
     }
+    this.worker =
+      path !== ':memory:' && options.searchInWorker !== false ? new SearchWorker(path) : undefined;
     this.statements = {
-      search: this.db.prepare<[string, number], Hit>(
-        `SELECT c.id, c.doc_id, c.position, c.heading, c.text, d.source, f.rank
-         FROM kb_fts f JOIN kb_chunks c ON c.id = f.rowid JOIN kb_documents d ON d.id = c.doc_id
-         WHERE kb_fts MATCH ? ORDER BY f.rank LIMIT ?`,
-      ),
+      search: this.db.prepare<[string, number], Hit>(SEARCH_SQL),
       chunkIds: this.db.prepare<[string], { id: number }>('SELECT id FROM kb_chunks WHERE doc_id = ?'),
       deleteFts: this.db.prepare<[number]>('DELETE FROM kb_fts WHERE rowid = ?'),
       deleteChunks: this.db.prepare<[string]>('DELETE FROM kb_chunks WHERE doc_id = ?'),
@@ -97,23 +90,24 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     return this.statements.count.get()!.n;
   }
 
-  search(query: string, options: SearchOptions = {}): Promise<Passage[]> {
+  async search(query: string, options: SearchOptions = {}): Promise<Passage[]> {
     throwIfAborted(options.signal);
     const terms = [...new Set(indexTerms(query, this.language))];
-    if (terms.length === 0) return Promise.resolve([]);
+    if (terms.length === 0) return [];
     // Any of the terms; BM25 ranks chunks with more of them, and rarer ones, first.
     const match = terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
-    const hits = this.statements.search.all(match, options.k ?? 3);
-    return Promise.resolve(
-      hits.map((h) => ({
-        chunkId: `${h.doc_id}#${h.position}`,
-        documentId: h.doc_id,
-        source: h.source,
-        heading: h.heading,
-        text: h.text,
-        score: -h.rank,
-      })),
-    );
+    const k = options.k ?? 3;
+    const hits = this.worker
+      ? await this.worker.search(match, k, options.signal)
+      : this.statements.search.all(match, k);
+    return hits.map((h) => ({
+      chunkId: `${h.doc_id}#${h.position}`,
+      documentId: h.doc_id,
+      source: h.source,
+      heading: h.heading,
+      text: h.text,
+      score: -h.rank,
+    }));
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- a failed transaction rejects, not throws
@@ -161,8 +155,8 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     );
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.worker?.close();
     if (this.db.open) this.db.close();
-    return Promise.resolve();
   }
 }
