@@ -703,11 +703,41 @@ export const configSchema = z.strictObject({
   rag: z
     .strictObject({
       engine: z
-        .enum(['sqlite', 'off'])
+        .enum(['sqlite', 'weaviate', 'off'])
         .default('sqlite')
         .describe(
-          'Knowledge base the answers draw on: `sqlite` (embedded SQLite FTS5, BM25 with French stems), `off`. An empty knowledge base changes nothing.',
+          'Knowledge base the answers draw on: `sqlite` (embedded SQLite FTS5, BM25 with French stems), `weaviate` (a Weaviate server, `rag.weaviate.*`), `off`. An empty knowledge base changes nothing.',
         ),
+      weaviate: z
+        .strictObject({
+          url: z
+            .url({ protocol: /^https?$/ })
+            .default('http://127.0.0.1:8079')
+            .describe("Weaviate's REST URL (its default port 8080 is this service's; run it on another)."),
+          grpcPort: z
+            .number()
+            .int()
+            .min(1)
+            .max(65535)
+            .default(50051)
+            .describe("Weaviate's gRPC port, same host."),
+          apiKey: z.string().default('').describe('Weaviate API key; empty = anonymous access.'),
+          collection: z
+            .string()
+            .regex(/^[A-Z][A-Za-z0-9_]{0,60}$/)
+            .default('VoiceKnowledge')
+            .describe(
+              'Collection of the passages (created on first use), and `…Documents` for the documents.',
+            ),
+          timeoutMs: z
+            .number()
+            .int()
+            .min(100)
+            .max(60_000)
+            .default(5000)
+            .describe('Limit of each Weaviate call (connect, query; inserts get four times as long).'),
+        })
+        .prefault({}),
       path: z
         .string()
         .default('')
@@ -887,7 +917,13 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 export type ConfigInput = DeepPartial<Config>;
 
 /** Fields that hold secrets: shown as `(set)` or empty, never as their value. */
-const SECRET_PATHS = ['auth.secret', 'llm.openaiApiKey', 'fallback.realtime.apiKey', 'fallback.chat.apiKey'];
+const SECRET_PATHS = [
+  'auth.secret',
+  'llm.openaiApiKey',
+  'fallback.realtime.apiKey',
+  'fallback.chat.apiKey',
+  'rag.weaviate.apiKey',
+];
 
 /** The config with every secret replaced by `(set)` (or left empty): what may be printed. */
 export function redactSecrets(config: Config): Config {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   requireSharedAssets();
   config = loadConfig({
     env: { MODELS_DIR, VOICE_STORE_PATH: env.VOICE_STORE_PATH },
-    overrides: { llm: { engine: 'llamacpp' } },
+    overrides: { llm: { engine: 'llamacpp', temperature: 0 } },
   });
   llm = await loadLlm(config, new ModelManager({ modelsDir: MODELS_DIR }), silentLogger);
 });

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.js';
 import { SqliteKnowledgeBase } from './sqlite-kb.js';
+import { WeaviateKnowledgeBase } from './weaviate-kb.js';
 import type { KnowledgeBase } from './types.js';
 
 /** The configured knowledge base (`rag.engine`), or undefined when it is off. */
@@ -10,6 +11,8 @@ export function openKnowledgeBase(config: Config): KnowledgeBase | undefined {
       return undefined;
     case 'sqlite':
       return new SqliteKnowledgeBase(config.rag.path || config.store.path, config.rag.language);
+    case 'weaviate':
+      return new WeaviateKnowledgeBase({ ...config.rag.weaviate, language: config.rag.language });
   }
 }
 
