@@ -116,7 +116,7 @@ describe('/v1/kb: documents and search over HTTP (embedded SQLite knowledge base
   beforeAll(async () => {
     const config = loadConfig({
       env: {},
-      overrides: { auth: { enabled: true, secret: SECRET }, rag: { maxDocumentBytes: 4096 } },
+      overrides: { auth: { enabled: true, secret: SECRET }, rag: { maxDocumentBytes: 64 * 1024 } },
     });
     store = new SqliteKnowledgeBase(':memory:');
     const runtime = await fakeRuntime({}, config);
@@ -187,6 +187,27 @@ describe('/v1/kb: documents and search over HTTP (embedded SQLite knowledge base
     expect((await search('le code du portail')).results).toEqual([]);
   });
 
+  it('a PDF is read in the worker thread; a scan without text is refused as empty', async () => {
+    const pdf = readFileSync('test/fixtures/kb-pdf/reglement-mediatheque.pdf');
+    const added = await upload('reglement-mediatheque.pdf', new Uint8Array(pdf), 'application/pdf');
+    expect(added.status).toBe(201);
+    const found = (await (
+      await fetch(`${base}/v1/kb/search`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${reader}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: "Combien coûte l'inscription pour un adulte ?", k: 1 }),
+      })
+    ).json()) as { results: { source: string; text: string }[] };
+    expect(found.results[0]).toMatchObject({ source: 'reglement-mediatheque.pdf' });
+    expect(found.results[0]!.text).toContain('12 euros');
+    const scan = readFileSync('test/fixtures/kb-pdf/scan-sans-texte.pdf');
+    expect(await errorOf(await upload('scan.pdf', new Uint8Array(scan), 'application/pdf'))).toMatchObject({
+      status: 422,
+      code: 'kb_document_empty',
+      message: 'scan.pdf: no text to index',
+    });
+  });
+
   it('bad input and rights: coded errors naming the file, nothing indexed', async () => {
     const before = await store.list();
     expect(await errorOf(await upload('x.md', '# X\n\nY.', 'text/markdown', reader))).toMatchObject({
@@ -198,7 +219,7 @@ describe('/v1/kb: documents and search over HTTP (embedded SQLite knowledge base
       code: 'kb_unsupported_type',
       message: expect.stringContaining('photo.jpg') as string,
     });
-    expect(await errorOf(await upload('gros.md', 'mot '.repeat(2000), 'text/markdown'))).toMatchObject({
+    expect(await errorOf(await upload('gros.md', 'mot '.repeat(20_000), 'text/markdown'))).toMatchObject({
       status: 413,
       code: 'kb_document_too_large',
     });

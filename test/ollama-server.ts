@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './helpers.js';
-import { MODELS_DIR } from './helpers.js';
+import { freePort, MODELS_DIR } from './helpers.js';
 
 /** The binary scripts/install-ollama.sh builds (override with OLLAMA_BIN). */
 export const OLLAMA_BIN =

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { VoiceError } from '../errors.js';
 import { documentType, parseDocument } from '../rag/formats.js';
 import { chunkingOf, openKnowledgeBase } from '../rag/open.js';
+import { pdfText } from '../rag/pdf.js';
 import type { KnowledgeDocument } from '../rag/types.js';
 import { createContext, number, parse } from './context.js';
 import { USAGE } from './usage.js';
@@ -60,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
             await parseDocument(bytes, file, {
               maxBytes: maxDocumentBytes,
               chunking: chunkingOf(ctx.config),
+              pdfText,
             }),
           );
         }

@@ -147,7 +147,7 @@ export async function parseDocument(
   let markdown: string;
   if (type === 'pdf') {
     if (!options.pdfText) throw new VoiceError('kb_unsupported_type', `${source}: PDF is not read here`);
-    markdown = await options.pdfText(bytes, source);
+    markdown = (await options.pdfText(bytes, source)).replace(/^#/gm, ' #');
   } else {
     const text = utf8(bytes, source);
     markdown = type === 'html' ? htmlToMarkdown(text) : type === 'text' ? text.replace(/^#/gm, ' #') : text;

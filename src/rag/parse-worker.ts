@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { VoiceError } from '../errors.js';
 import type { ChunkOptions } from './chunker.js';
 import { parseDocument } from './formats.js';
+import { pdfText } from './pdf.js';
 import type { KnowledgeDocument } from './types.js';
 
 /** Worker thread: an uploaded document's bytes in, its passages out (see parse-off-loop.ts). */
@@ -16,7 +17,7 @@ export type ParseReply =
   { ok: true; document: KnowledgeDocument } | { ok: false; code: string; message: string };
 
 parentPort?.once('message', (req: ParseRequest) => {
-  parseDocument(req.bytes, req.name, req).then(
+  parseDocument(req.bytes, req.name, { ...req, pdfText }).then(
     (document) => parentPort?.postMessage({ ok: true, document } satisfies ParseReply),
     (err: unknown) =>
       parentPort?.postMessage(

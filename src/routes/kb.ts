@@ -16,7 +16,7 @@ const searchBody = z.strictObject({
 
 /**
  * The knowledge base over HTTP: `POST /v1/kb/documents` (multipart, one `file`: Markdown, text,
- * HTML), `GET /v1/kb/documents`, `DELETE /v1/kb/documents/:id`, `POST /v1/kb/search`. With auth on,
+ * HTML, PDF), `GET /v1/kb/documents`, `DELETE /v1/kb/documents/:id`, `POST /v1/kb/search`. With auth on,
  * changing it takes a token with the `kb:write` scope; searching and listing take any token.
  */
 export function kbRoutes(app: FastifyInstance, ctx: RouteContext, kb: KnowledgeBase | undefined): void {
