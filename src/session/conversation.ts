@@ -155,13 +155,19 @@ export class Conversation {
   /**
    * Keeps only the first `audioEndMs` of an assistant item's audio: the text becomes what the user
    * heard (whole spans, then the heard share of the words of the span cut through). `estimate`:
-   * the server's guess of what was played; a later truncate by the client counts from all the
+   * the server's guess of what was played, with `sentMs` the audio really sent (a sentence's audio
+   * counts in `audioMs` from its first chunk); a later truncate by the client counts from all the
    * audio sent, not from that guess.
    */
-  truncate(id: string, audioEndMs: number, by: 'client' | 'estimate' = 'client'): ConversationItem {
+  truncate(
+    id: string,
+    audioEndMs: number,
+    by: 'client' | 'estimate' = 'client',
+    sentMs = Infinity,
+  ): ConversationItem {
     const item = this.get(id);
     this.checkTruncate(item, audioEndMs);
-    const sent = item.sent ?? { spans: item.spans, audioMs: item.audioMs };
+    const sent = item.sent ?? { spans: item.spans, audioMs: Math.min(item.audioMs, sentMs) };
     item.spans = sent.spans
       .filter((s) => s.startMs < audioEndMs)
       .map((s) =>

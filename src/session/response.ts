@@ -366,7 +366,9 @@ export class RealtimeResponse {
       if (this.audioOut) {
         const played = Math.min(this.heardMs ?? this.audioOut.playedMs(), this.item.audioMs);
         const by = this.heardMs === undefined ? 'estimate' : 'client';
-        this.item.text = ctx.conversation.truncate(this.item.id, Math.floor(played), by).text;
+        // By estimate, what a later truncate may still claim is the audio really sent.
+        const sentMs = by === 'estimate' ? this.audioOut.sentMs : Infinity;
+        this.item.text = ctx.conversation.truncate(this.item.id, Math.floor(played), by, sentMs).text;
       }
     }
     ctx.conversation.touch(this.item);
