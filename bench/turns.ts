@@ -12,9 +12,16 @@
  * other: what the fallback path adds. Without a configured key, the upstream is a second instance
  * of this service on the same engines (the relay's own cost); with `VOICE_FALLBACK_REALTIME_URL`
  * and a key, it is that server (OpenAI: the network and its model too).
+ *
+ * `npm run bench:turns -- --rag [TURNS]`: the same clips without, then with a knowledge base on
+ * their topic (bench/data/maison.md), partial transcripts on in both: whether the passages were
+ * found before the turn ended, and what retrieval costs the first answer audio.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DEFAULT_CHUNKING } from '../src/rag/chunker.js';
+import { parseDocument } from '../src/rag/formats.js';
+import { SqliteKnowledgeBase } from '../src/rag/sqlite-kb.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
@@ -26,8 +33,11 @@ import { listenOnLoopback } from '../src/testing/listen.js';
 
 const args = process.argv.slice(2);
 const fallbackMode = args[0] === '--fallback';
-const [turns = '12', bargeIns = '6', pauses = '15'] = fallbackMode ? [args[1] ?? '12', '0', '0'] : args;
-const config = loadConfig();
+const ragMode = args[0] === '--rag';
+const [turns = '12', bargeIns = '6', pauses = '15'] =
+  fallbackMode || ragMode ? [args[1] ?? '12', '0', '0'] : args;
+// The knowledge base is prefetched from partial transcripts: both runs have them, at 300 ms.
+const config = loadConfig(ragMode ? { overrides: { turns: { partialIntervalMs: 300 } } } : {});
 const lines: string[] = [];
 const out = (s: string) => {
   lines.push(s);
@@ -54,6 +64,7 @@ function measure(target: string): Promise<TurnMeasures> {
 }
 
 if (fallbackMode) await compareFallback();
+if (ragMode) await compareRag();
 const m = await measure(url);
 
 const row = (name: string, values: number[]) =>
@@ -103,6 +114,52 @@ writeFileSync(new URL('reports/turns.md', import.meta.url), `${lines.join('\n')}
 process.exit(0);
 
 /** `--fallback`: the same clips straight to the upstream, then through the relay; the report, then exit. */
+/**
+ * The same turns without and with a knowledge base on their topic (bench/data/maison.md, home
+ * automation, in the embedded SQLite index): when the search ended against the end of the turn
+ * (negative: prefetched while the user spoke), and what it costs the first answer audio.
+ */
+async function compareRag(): Promise<never> {
+  const kb = new SqliteKnowledgeBase(':memory:');
+  await kb.add([
+    await parseDocument(readFileSync(new URL('data/maison.md', import.meta.url)), 'maison.md', {
+      maxBytes: 1 << 20,
+      chunking: { ...DEFAULT_CHUNKING, targetWords: 60, maxWords: 100, overlapWords: 0 },
+    }),
+  ]);
+  const withKb = await listenOnLoopback(config, runtime, kb);
+  out(
+    `turns.partialIntervalMs ${config.turns.partialIntervalMs}; rag.budgetMs ${config.rag.budgetMs}; knowledge base: bench/data/maison.md, ${kb.chunkCount} passages`,
+  );
+  const without = await measure(url);
+  const withRag = await measure(`${withKb.base.replace('http', 'ws')}/v1/realtime`);
+  const p50 = (values: number[]) => (values.length ? percentile(values, 50) : NaN);
+  const p95 = (values: number[]) => (values.length ? percentile(values, 95) : NaN);
+  out('');
+  out('| measure (client clock) | without RAG: n, p50 / p95 | with RAG: n, p50 / p95 |');
+  out('|---|---|---|');
+  for (const [name, of] of [
+    ['last word → turn committed', (x: TurnMeasures) => x.lastWordTo.committed],
+    ['last word → first answer audio', (x: TurnMeasures) => x.lastWordTo.firstAnswerAudio],
+  ] as const)
+    out(
+      `| ${name} | ${of(without).length}, ${fmt(p50(of(without)))} / ${fmt(p95(of(without)))} ms | ${of(withRag).length}, ${fmt(p50(of(withRag)))} / ${fmt(p95(of(withRag)))} ms |`,
+    );
+  const doneAt = withRag.marks.flatMap((k) => (k.rag_done === undefined ? [] : [k.rag_done]));
+  const dropped = withRag.marks.filter((k) => k.rag_dropped !== undefined).length;
+  out('');
+  out(
+    `With RAG: ${doneAt.filter((t) => t < 0).length} of ${withRag.marks.length} answers had their passages before the turn ended (rag_done < 0; p50 ${fmt(p50(doneAt))} ms from the end of the turn), ${dropped} dropped.`,
+  );
+  await withKb.app.close();
+  await kb.close();
+  await app.close();
+  await runtime.close();
+  mkdirSync(new URL('reports', import.meta.url), { recursive: true });
+  writeFileSync(new URL('reports/turns-rag.md', import.meta.url), `${lines.join('\n')}\n`);
+  process.exit(0);
+}
+
 async function compareFallback(): Promise<never> {
   const own = config.fallback.realtime.apiKey === '';
   const upstream = own ? url : config.fallback.realtime.url;

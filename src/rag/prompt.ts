@@ -1,12 +1,16 @@
+import type { ChatMessage } from '../engines/llm/types.js';
 import type { Passage } from './types.js';
 
 /**
- * The system prompt with the passages found for the turn: each with its source, and the rule
- * that the model answers from them and says so when they do not hold the answer (small models
- * otherwise make one up). Without passages the instructions are unchanged.
+ * The prompt with the passages found for the turn, as a system message just before the user's
+ * last message: each passage with its source, and the rule that the model answers from them and
+ * says so when they do not hold the answer (small models otherwise make one up). Not in the
+ * first system message: the conversation before it stays the same from turn to turn, so the LLM
+ * reuses what it computed for it (llama.cpp's KV cache) instead of reading the whole history
+ * again. Without passages the messages are unchanged.
  */
-export function withPassages(instructions: string, passages: Passage[], language = 'fr'): string {
-  if (passages.length === 0) return instructions;
+export function withPassages(messages: ChatMessage[], passages: Passage[], language = 'fr'): ChatMessage[] {
+  if (passages.length === 0) return messages;
   const fr = language !== 'en';
   const header = fr
     ? "Extraits de la base de connaissances (réponds à partir d'eux ; s'ils ne contiennent pas la réponse, dis que la base de connaissances ne la contient pas) :"
@@ -14,7 +18,13 @@ export function withPassages(instructions: string, passages: Passage[], language
   const body = passages
     .map((p, i) => `[${i + 1}] (${p.source}${p.heading ? ` — ${p.heading}` : ''}) ${p.text}`)
     .join('\n');
-  return `${instructions ? `${instructions}\n\n` : ''}${header}\n${body}`;
+  const at = messages.findLastIndex((m) => m.role === 'user');
+  const where = at < 0 ? messages.length : at;
+  return [
+    ...messages.slice(0, where),
+    { role: 'system', content: `${header}\n${body}` },
+    ...messages.slice(where),
+  ];
 }
 
 /** What an answer lists as its sources (`response.x_sources`, `/chat`'s `sources`). */

@@ -64,14 +64,15 @@ export async function startTurn(
     return {
       id,
       sessionId: conversation.sessionId,
-      messages: [
-        {
-          role: 'system',
-          content: withPassages(ctx.config.realtime.instructions, passages, ctx.config.rag.language),
-        },
-        ...conversation.history,
-        { role: 'user', content: message },
-      ],
+      messages: withPassages(
+        [
+          { role: 'system', content: ctx.config.realtime.instructions },
+          ...conversation.history,
+          { role: 'user', content: message },
+        ],
+        passages,
+        ctx.config.rag.language,
+      ),
       sources: sourcesOf(passages),
       timeline,
       log,

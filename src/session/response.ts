@@ -295,7 +295,7 @@ export class RealtimeResponse {
       llm: ctx.engines.llm,
       tts: this.audioOut ? ctx.engines.tts : undefined,
       // The assistant item being written is last in the conversation and empty: not in the prompt.
-      messages: ctx.conversation.messages(withPassages(instructions, passages, ctx.settings.language)),
+      messages: withPassages(ctx.conversation.messages(instructions), passages, ctx.settings.language),
       signal: this.controller.signal,
       maxTokens: maxTokens === 'inf' ? undefined : maxTokens,
       temperature: ctx.settings.temperature,

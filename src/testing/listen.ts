@@ -3,6 +3,7 @@ import { silentLogger } from '../log.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { buildServer } from '../server.js';
 import { SqliteStore } from '../store/sqlite.js';
+import type { KnowledgeBase } from '../rag/types.js';
 
 /**
  * The service on a free loopback port with a fresh in-memory store (tests and benchmarks): its
@@ -12,6 +13,7 @@ export async function listenOnLoopback(
   config: Config,
   /** Undefined: the engines are still loading. */
   runtime: Runtime | undefined,
+  kb?: KnowledgeBase,
 ): Promise<{ app: Awaited<ReturnType<typeof buildServer>>; base: string; store: SqliteStore }> {
   const store = new SqliteStore(':memory:');
   const app = await buildServer({
@@ -19,6 +21,7 @@ export async function listenOnLoopback(
     logger: silentLogger,
     runtime: () => runtime,
     store,
+    ...(kb ? { kb } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return {
