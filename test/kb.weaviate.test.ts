@@ -57,6 +57,18 @@ afterAll(async () => {
   await weaviate?.stop();
 });
 
+/** The service on the real LLM and the Weaviate knowledge base (requests by inject). */
+async function chatServer() {
+  const runtime = await fakeRuntime({ llm }, config);
+  return buildServer({
+    config,
+    logger: silentLogger,
+    runtime: () => runtime,
+    store: new SqliteStore(':memory:'),
+    kb,
+  });
+}
+
 describe('knowledge base on a real Weaviate', () => {
   it('adds, finds French questions, replaces, removes', async () => {
     const doc = await parseDocument(readFileSync(GUIDE), GUIDE, {
@@ -93,14 +105,7 @@ describe('knowledge base on a real Weaviate', () => {
     const added = voice('add', GUIDE);
     expect(added.stderr).toBe('');
     expect(added.stdout).toMatch(/residence-les-tilleuls\.md: \d+ passages/);
-    const runtime = await fakeRuntime({ llm }, config);
-    const app = await buildServer({
-      config,
-      logger: silentLogger,
-      runtime: () => runtime,
-      store: new SqliteStore(':memory:'),
-      kb,
-    });
+    const app = await chatServer();
     try {
       const res = await app.inject({ method: 'POST', url: '/chat', payload: { message: QUESTION } });
       const body = res.json<{
@@ -120,14 +125,7 @@ describe('knowledge base on a real Weaviate', () => {
 
   it('Weaviate stopped: /chat answers without passages within rag.timeoutMs, voice kb add says Weaviate cannot be reached', async () => {
     await weaviate.stop();
-    const runtime = await fakeRuntime({ llm }, config);
-    const app = await buildServer({
-      config,
-      logger: silentLogger,
-      runtime: () => runtime,
-      store: new SqliteStore(':memory:'),
-      kb,
-    });
+    const app = await chatServer();
     try {
       const res = await app.inject({
         method: 'POST',

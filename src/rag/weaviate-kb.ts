@@ -1,5 +1,6 @@
 import type { Collection, WeaviateClient } from 'weaviate-client';
-import { abortReason, throwIfAborted, VoiceError } from '../errors.js';
+import { throwIfAborted, VoiceError } from '../errors.js';
+import { raceAbort } from '../pipeline/abortable.js';
 import { indexTerms, type TermLanguage } from './terms.js';
 import type { DocumentInfo, KnowledgeBase, KnowledgeDocument, Passage, SearchOptions } from './types.js';
 
@@ -228,13 +229,7 @@ function unavailable(url: string, err: unknown): VoiceError {
   );
 }
 
-/** Settles with `promise`, or rejects when `signal` aborts first (the call itself goes on). */
+/** `raceAbort` when there is a signal. */
 function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+  return signal ? raceAbort(promise, signal) : promise;
 }

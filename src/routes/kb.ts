@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { VoiceError } from '../errors.js';
 import { parseBody } from '../http/validate.js';
+import { raceAbort } from '../pipeline/abortable.js';
 import { chunkingOf } from '../rag/open.js';
 import { parseDocumentOffLoop } from '../rag/parse-off-loop.js';
 import type { KnowledgeBase } from '../rag/types.js';
@@ -92,20 +93,17 @@ export function kbRoutes(app: FastifyInstance, ctx: RouteContext, kb: KnowledgeB
 
   app.post('/v1/kb/search', async (request) => {
     const body = parseBody(searchBody, request.body);
-    const signal = AbortSignal.timeout(ctx.config.rag.timeoutMs);
-    const found = await Promise.race([
-      base().search(body.query, { k: body.k ?? ctx.config.rag.k, signal }),
-      new Promise<never>((_, reject) =>
-        signal.addEventListener('abort', () =>
-          reject(
-            new VoiceError(
-              'timeout',
-              `the knowledge base did not answer within ${ctx.config.rag.timeoutMs} ms`,
-            ),
-          ),
-        ),
-      ),
-    ]);
+    const { timeoutMs } = ctx.config.rag;
+    const limit = new AbortController();
+    const timer = setTimeout(
+      () =>
+        limit.abort(new VoiceError('timeout', `the knowledge base did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const found = await raceAbort(
+      base().search(body.query, { k: body.k ?? ctx.config.rag.k, signal: limit.signal }),
+      limit.signal,
+    ).finally(() => clearTimeout(timer));
     return {
       results: found.map((p) => ({
         source: p.source,
