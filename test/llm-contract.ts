@@ -67,3 +67,43 @@ export async function expectAbortDuringPromptEvaluation(llm: LlmEngine) {
   const next = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
   expect(next.text).toMatch(/paris/i);
 }
+
+/**
+ * Prefill: a conversation read into the cache beforehand leaves its answer only the last few
+ * tokens to evaluate (the end of the user's message, the assistant's header); a prefill that is
+ * aborted or finds the engine busy says so, and the engine answers on.
+ */
+export async function expectPrefillLeavesFewTokens(
+  llm: LlmEngine,
+  evaluated: (done: Extract<LlmEvent, { type: 'done' }>) => number = (done) => done.usage.promptTokens,
+) {
+  const passages =
+    'The north wing of the museum holds the Roman glass collection, open from ten to six. '.repeat(12);
+  const messages = (question: string): ChatMessage[] => [
+    { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
+    { role: 'system', content: `Passages from the knowledge base:\n${passages}` },
+    { role: 'user', content: question },
+  ];
+  // Without a prefill, the whole prompt is read when the answer is asked.
+  const cold = await collect(
+    llm.chat(messages('When does the north wing open?'), { maxTokens: 8, temperature: 0 }),
+  );
+  expect(evaluated(cold.done)).toBeGreaterThan(150);
+
+  await collect(llm.chat(QUESTION, { maxTokens: 8, temperature: 0 })); // something else in the cache
+  expect(await llm.prefill!(messages('What does the north wing hold?'))).toBe(true);
+  const warm = await collect(
+    llm.chat(messages('What does the north wing hold?'), { maxTokens: 8, temperature: 0 }),
+  );
+  expect(evaluated(warm.done)).toBeLessThan(12);
+
+  const busy = llm.chat(QUESTION, { maxTokens: 8, temperature: 0 });
+  expect(await llm.prefill!(messages('Is the museum open on Monday?'))).toBe(false);
+  await collect(busy);
+
+  const controller = new AbortController();
+  controller.abort();
+  expect(await llm.prefill!(messages('Is it open on Sunday?'), { signal: controller.signal })).toBe(false);
+  const next = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
+  expect(next.text).toMatch(/paris/i);
+}

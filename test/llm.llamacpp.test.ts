@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlamaCppLlm } from '../src/engines/llm/llamacpp.js';
 import { silentLogger } from '../src/log.js';
 import { MODELS_DIR, requireSharedAssets } from './helpers.js';
-import { QUESTION, collect, expectStreamsAndStopsOnAbort } from './llm-contract.js';
+import {
+  QUESTION,
+  collect,
+  expectPrefillLeavesFewTokens,
+  expectStreamsAndStopsOnAbort,
+} from './llm-contract.js';
 
 let llm: LlamaCppLlm;
 
@@ -43,6 +48,9 @@ describe('embedded llama.cpp on SmolLM2 135M', () => {
     expect(follow.done.usage.promptTokens).toBeGreaterThan(0);
     expect(follow.done.usage.promptTokens).toBeLessThan(fresh);
   });
+
+  it('prefill: a conversation read beforehand leaves its answer a few tokens to read; skipped when busy or aborted', () =>
+    expectPrefillLeavesFewTokens(llm));
 
   it('a max_tokens above llm.maxTokens is capped by it (one client cannot hold the engine for 32k tokens)', async () => {
     const story = await collect(

@@ -8,7 +8,11 @@ import type { LlmEngine } from '../src/engines/llm/types.js';
 import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { MODELS_DIR, requireSharedAssets } from './helpers.js';
-import { expectAbortDuringPromptEvaluation, expectStreamsAndStopsOnAbort } from './llm-contract.js';
+import {
+  expectAbortDuringPromptEvaluation,
+  expectPrefillLeavesFewTokens,
+  expectStreamsAndStopsOnAbort,
+} from './llm-contract.js';
 import { startOllama, type OllamaServer } from './ollama-server.js';
 
 let server: OllamaServer;
@@ -38,6 +42,16 @@ describe('a real Ollama server (built from source, started by the test)', () => 
     engines.push(llm);
     expect(llm.info).toMatchObject({ engine: 'ollama', model: 'smollm2:135m', threads: 1 });
     await expectStreamsAndStopsOnAbort(llm);
+  });
+
+  it('prefill: one token written on the prompt leaves its answer a few tokens to read; skipped when busy or aborted', async () => {
+    const llm = await OllamaLlm.connect({ ...base, host: server.url, model: server.model });
+    engines.push(llm);
+    // Ollama counts the whole prompt in prompt_eval_count; its runner's log says what it read.
+    await expectPrefillLeavesFewTokens(llm, () => {
+      const load = server.lastCacheLoad()!;
+      return load.prompt - load.used;
+    });
   });
 
   it('race: a barge-in during Ollama prompt evaluation ends the answer before its first token', async () => {

@@ -13,6 +13,8 @@ export interface OllamaServer {
   url: string;
   model: string;
   stop(): Promise<void>;
+  /** The runner's last prompt: its length and how many of its tokens came from the cache. */
+  lastCacheLoad(): { prompt: number; used: number } | undefined;
 }
 
 /**
@@ -34,10 +36,12 @@ export async function startOllama(): Promise<OllamaServer> {
     OLLAMA_MODELS: join(dir, 'models'),
     OLLAMA_NO_CLOUD: '1',
     OLLAMA_NOPRUNE: '1',
+    // Debug logs say how much of each prompt the runner found in its cache (`lastCacheLoad`).
+    OLLAMA_DEBUG: '1',
   };
   const child: ChildProcess = spawn(OLLAMA_BIN, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20000)));
   const url = `http://${host}`;
   const stop = async () => {
     if (child.exitCode === null) {
@@ -75,5 +79,9 @@ export async function startOllama(): Promise<OllamaServer> {
     await stop();
     throw err;
   }
-  return { url, model: 'smollm2:135m', stop };
+  const lastCacheLoad = () => {
+    const m = [...log.matchAll(/loading cache slot.* prompt=(\d+) used=(\d+)/g)].at(-1);
+    return m ? { prompt: Number(m[1]), used: Number(m[2]) } : undefined;
+  };
+  return { url, model: 'smollm2:135m', stop, lastCacheLoad };
 }

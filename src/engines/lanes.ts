@@ -201,6 +201,11 @@ export class LaneQueue {
     return release;
   }
 
+  /** Nothing runs and nothing waits. */
+  get isIdle(): boolean {
+    return this.idle();
+  }
+
   /** Settles once nothing runs and nothing waits. */
   drain(): Promise<void> {
     if (this.idle()) return Promise.resolve();

@@ -25,6 +25,25 @@ describe('ScheduledLlm', () => {
     expect(order).toEqual(['http1', 'voice', 'http2', 'http3']);
   });
 
+  it('a prefill runs only on an idle engine, and an answer asked meanwhile waits for it (it reads the same prompt)', async () => {
+    const fake = new FakeLlm(() => ({ tokens: ['a', 'b'], tokenMs: 10 }));
+    fake.prefillMs = 30;
+    const llm = new ScheduledLlm(fake, new LaneQueue());
+    const order: string[] = [];
+    const busy = answer(llm, 'http', order, 'batch');
+    await tick(2);
+    expect(await llm.prefill([{ role: 'user', content: 'x' }])).toBe(false);
+    await busy;
+    const prefill = llm
+      .prefill([{ role: 'user', content: 'x' }])
+      .then((done) => order.push(`prefill ${done}`));
+    await tick(2);
+    await answer(llm, 'voice', order, 'live');
+    await prefill;
+    expect(order).toEqual(['http', 'prefill true', 'voice']);
+    expect(fake.prefills.map((p) => p.completed)).toEqual([true]);
+  });
+
   it('an answer whose caller gave up frees the queue even when the engine ignores the abort', async () => {
     let unblock!: () => void;
     const hangUntil = new Promise<void>((r) => (unblock = r));

@@ -112,6 +112,22 @@ export class ScheduledLlm implements LlmEngine, QueuedEngine {
     }
   }
 
+  /**
+   * Only on an idle engine, holding it like a partial transcript does (lowest live lane): a
+   * prefill is a guess, and never makes real work wait.
+   */
+  async prefill(messages: ChatMessage[], options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const inner = this.inner;
+    if (!inner.prefill || !this.queue.isIdle || options.signal?.aborted) return false;
+    return this.queue
+      .run(
+        'partial',
+        () => inner.prefill!(messages, options),
+        options.signal ? { signal: options.signal } : {},
+      )
+      .catch(() => false);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -5,9 +5,16 @@
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
+
+  /** Jobs queued or running. */
+  get size(): number {
+    return this.waiting;
+  }
 
   run<T>(job: () => T | Promise<T>): Promise<T> {
-    const result = this.tail.then(job);
+    this.waiting++;
+    const result = this.tail.then(job).finally(() => this.waiting--);
     this.tail = result.catch(() => undefined);
     return result;
   }

@@ -100,6 +100,24 @@ export class FakeLlm implements LlmEngine {
   private readonly jobs = new SerialQueue();
   constructor(public script: (call: number) => LlmScript = () => ({ tokens: ['Bien ', 'sûr', '.'] })) {}
 
+  /** Conversations prefilled: whether each ran to its end, or was aborted. */
+  readonly prefills: { messages: ChatMessage[]; completed: boolean; aborted: boolean }[] = [];
+  /** How long a prefill takes. */
+  prefillMs = 5;
+
+  async prefill(messages: ChatMessage[], options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const entry = { messages: messages.map((m) => ({ ...m })), completed: false, aborted: false };
+    this.prefills.push(entry);
+    try {
+      await sleep(this.prefillMs, options.signal);
+    } catch {
+      entry.aborted = true;
+      return false;
+    }
+    entry.completed = true;
+    return true;
+  }
+
   async *chat(messages: ChatMessage[], options: ChatOptions = {}): AsyncIterable<LlmEvent> {
     if (!this.serial) {
       yield* this.answer(messages, options);

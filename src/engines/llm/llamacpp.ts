@@ -124,6 +124,24 @@ export class LlamaCppLlm implements LlmEngine {
     return queue;
   }
 
+  prefill(messages: ChatMessage[], options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const { signal } = options;
+    if (this.jobs.size > 0 || signal?.aborted) return Promise.resolve(false);
+    const history = toHistory(messages);
+    return this.jobs
+      .run(async () => {
+        if (signal?.aborted) return false;
+        // maxTokens 0: evaluates the history up to the end of the user's text, generates nothing.
+        await this.chatter.loadChatAndCompleteUserMessage(history, {
+          initialUserPrompt: '',
+          maxTokens: 0,
+          ...(signal ? { signal, stopOnAbortSignal: true } : {}),
+        });
+        return !signal?.aborted;
+      })
+      .catch(() => false);
+  }
+
   async close(): Promise<void> {
     await this.jobs.drain();
     this.chatter.dispose();

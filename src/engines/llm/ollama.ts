@@ -34,6 +34,9 @@ function keepAlive(value: string): string | number {
  * loads it, so the first turn is not cold.
  */
 export class OllamaLlm implements LlmEngine {
+  /** Answers being written (a prefill waits for none of them: it would delay them). */
+  private answering = 0;
+
   private constructor(
     private readonly client: Ollama,
     private readonly host: string,
@@ -81,6 +84,12 @@ export class OllamaLlm implements LlmEngine {
     const queue = new LlmEventQueue();
     const signal = options.signal;
     const o = this.options;
+    this.answering++;
+    let answered = false;
+    const release = () => {
+      if (!answered) this.answering--;
+      answered = true;
+    };
     void (async () => {
       if (signal?.aborted) return queue.end('aborted');
       // The answer's headers come with its first token, after the prompt is evaluated: a client
@@ -114,11 +123,13 @@ export class OllamaLlm implements LlmEngine {
           clearTimeout(idle);
           idle = setTimeout(stall, o.timeoutMs);
           queue.push(part.message.content);
-          if (part.done)
+          if (part.done) {
+            release(); // before the caller hears of the end
             queue.end(part.done_reason === 'length' ? 'length' : 'stop', {
               promptTokens: part.prompt_eval_count,
               completionTokens: part.eval_count,
             });
+          }
         }
       } catch (err) {
         if (timedOut)
@@ -129,16 +140,40 @@ export class OllamaLlm implements LlmEngine {
         signal?.removeEventListener('abort', stop);
       }
       queue.end(signal?.aborted ? 'aborted' : 'stop');
-    })().catch((err: unknown) => {
-      if (signal?.aborted) queue.end('aborted');
-      else
-        queue.fail(
-          err instanceof VoiceError
-            ? err
-            : new VoiceError('engine_failed', `Ollama failed: ${causeOf(err)}`, { cause: err }),
-        );
-    });
+    })()
+      .catch((err: unknown) => {
+        if (signal?.aborted) queue.end('aborted');
+        else
+          queue.fail(
+            err instanceof VoiceError
+              ? err
+              : new VoiceError('engine_failed', `Ollama failed: ${causeOf(err)}`, { cause: err }),
+          );
+      })
+      .finally(release);
     return queue;
+  }
+
+  /**
+   * One token of an answer (Ollama cannot evaluate a prompt without writing): the runner keeps the
+   * prompt in its cache, and the answer that follows shares all of it.
+   */
+  async prefill(messages: ChatMessage[], options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const { signal } = options;
+    if (this.answering > 0 || signal?.aborted) return false;
+    const o = this.options;
+    try {
+      await new Ollama({ host: this.host, fetch: timedFetch(o.timeoutMs, signal) }).chat({
+        model: o.model,
+        messages,
+        stream: false,
+        keep_alive: keepAlive(o.keepAlive),
+        options: { num_thread: o.threads, num_ctx: o.contextSize, num_predict: 1 },
+      });
+      return !signal?.aborted;
+    } catch {
+      return false;
+    }
   }
 
   close(): Promise<void> {

@@ -43,5 +43,11 @@ export interface LlmEngine {
    * with a `done` event whose finishReason is `aborted` (what was written so far stays delivered).
    */
   chat(messages: ChatMessage[], options?: ChatOptions): AsyncIterable<LlmEvent>;
+  /**
+   * Reads a conversation (ending with a user message) into the engine's cache without answering,
+   * so that a `chat` on it, or on it with a few more tokens, starts sooner. Skipped (false) when
+   * the engine has other work queued: it would only delay that work. Never throws.
+   */
+  prefill?(messages: ChatMessage[], options?: { signal?: AbortSignal }): Promise<boolean>;
   close(): Promise<void>;
 }
