@@ -9,18 +9,38 @@
  * from the words of random passages.
  *
  * Usage: npm run bench:rag [-- SIZES] (default 1000,10000,100000)
+ *
+ * `npm run bench:rag -- --turns [TURNS]`: instead, its effect on voice turns: the same real French
+ * commands without, then with, a knowledge base on their topic (bench:turns' --rag mode).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_CHUNKING } from '../src/rag/chunker.js';
 import { parseDocument } from '../src/rag/formats.js';
 import { SqliteKnowledgeBase } from '../src/rag/sqlite-kb.js';
 import type { KnowledgeDocument } from '../src/rag/types.js';
 import { prng } from '../src/testing/prng.js';
 import { fmt, machineLine, percentile } from './lib.js';
+
+if (process.argv[2] === '--turns') {
+  const turns = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('turns.ts', import.meta.url)),
+      '--rag',
+      process.argv[3] ?? '12',
+    ],
+    { stdio: 'inherit' },
+  );
+  process.exit(turns.status ?? 1);
+}
 
 const sizes = (process.argv[2] ?? '1000,10000,100000').split(',').map(Number);
 const FIXTURES = 'test/fixtures/kb';

@@ -120,6 +120,8 @@ process.exit(0);
  * (negative: prefetched while the user spoke), and what it costs the first answer audio.
  */
 async function compareRag(): Promise<never> {
+  const serverMark = (name: string) => (x: TurnMeasures) =>
+    x.marks.flatMap((k) => (k[name] === undefined ? [] : [k[name]]));
   const kb = new SqliteKnowledgeBase(':memory:');
   await kb.add([
     await parseDocument(readFileSync(new URL('data/maison.md', import.meta.url)), 'maison.md', {
@@ -141,6 +143,9 @@ async function compareRag(): Promise<never> {
   for (const [name, of] of [
     ['last word → turn committed', (x: TurnMeasures) => x.lastWordTo.committed],
     ['last word → first answer audio', (x: TurnMeasures) => x.lastWordTo.firstAnswerAudio],
+    ['turn committed → transcript (server)', serverMark('stt_done')],
+    ['turn committed → first LLM token (server)', serverMark('first_llm_token')],
+    ['turn committed → first sentence (server)', serverMark('first_sentence')],
   ] as const)
     out(
       `| ${name} | ${of(without).length}, ${fmt(p50(of(without)))} / ${fmt(p95(of(without)))} ms | ${of(withRag).length}, ${fmt(p50(of(withRag)))} / ${fmt(p95(of(withRag)))} ms |`,

@@ -467,6 +467,12 @@ export const configSchema = z.strictObject({
         .default('')
         .describe('API key for the OpenAI-compatible API (also `OPENAI_API_KEY`); never logged.'),
       timeoutMs: timeoutMs('Start-up checks and a request that sends nothing for this long are aborted.'),
+      prefill: z
+        .boolean()
+        .default(true)
+        .describe(
+          "While a pause is judged, read the answer's prompt (history, the pause's transcript, its knowledge base passages) into the LLM's cache, so the answer starts sooner when the turn ends there (embedded llama.cpp and Ollama).",
+        ),
     })
     .prefault({}),
   tts: z
@@ -773,7 +779,9 @@ export const configSchema = z.strictObject({
         .min(1)
         .max(50)
         .default(3)
-        .describe('Stable words of a turn being spoken (partial transcripts) before retrieval starts.'),
+        .describe(
+          "Words of a turn's draft (a partial transcript) before it is searched; the pause's transcript is searched whatever its length.",
+        ),
       maxDocumentBytes: z
         .number()
         .int()

@@ -15,7 +15,10 @@ export function withPassages(messages: ChatMessage[], passages: Passage[], langu
   const header = fr
     ? "Extraits de la base de connaissances (réponds à partir d'eux ; s'ils ne contiennent pas la réponse, dis que la base de connaissances ne la contient pas) :"
     : 'Passages from the knowledge base (answer from them; if they do not hold the answer, say that the knowledge base does not hold it):';
-  const body = passages
+  // In document order, not by score: guesses of the turn that find the same passages in another
+  // order make the same prompt, which the LLM may then have read already (session prefill).
+  const body = [...passages]
+    .sort((a, b) => a.documentId.localeCompare(b.documentId) || position(a) - position(b))
     .map((p, i) => `[${i + 1}] (${p.source}${p.heading ? ` — ${p.heading}` : ''}) ${p.text}`)
     .join('\n');
   const at = messages.findLastIndex((m) => m.role === 'user');
@@ -31,3 +34,5 @@ export function withPassages(messages: ChatMessage[], passages: Passage[], langu
 export function sourcesOf(passages: Passage[]): { source: string; chunk_id: string }[] {
   return passages.map((p) => ({ source: p.source, chunk_id: p.chunkId }));
 }
+
+const position = (p: Passage) => Number(p.chunkId.slice(p.chunkId.lastIndexOf('#') + 1)) || 0;

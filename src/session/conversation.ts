@@ -28,6 +28,8 @@ export interface ConversationItem {
 
 /** Items the LLM sees at most (older ones are left out of the prompt, not deleted). */
 const PROMPT_ITEMS = 40;
+/** How far the prompt's window moves when it is full: it then holds PROMPT_ITEMS - PROMPT_STEP + 1. */
+const PROMPT_STEP = 20;
 
 /** What changed in a conversation since the last `takeChanges()`: what persistence writes. */
 export interface ConversationChanges {
@@ -204,12 +206,19 @@ export class Conversation {
       );
   }
 
-  /** The prompt: system instructions, then the latest items with text. */
-  messages(instructions: string): ChatMessage[] {
-    const history = this.items
-      .filter((i) => i.text.trim() !== '')
-      .slice(-PROMPT_ITEMS)
-      .map((i) => ({ role: i.role, content: i.text }));
+  /**
+   * The prompt: system instructions, then the latest items with text; with `nextUserText`, as it
+   * will be once the user's turn being heard is added with that transcript.
+   */
+  messages(instructions: string, nextUserText?: string): ChatMessage[] {
+    const items: { role: ConversationItem['role']; text: string }[] = this.items.filter(
+      (i) => i.text.trim() !== '',
+    );
+    if (nextUserText) items.push({ role: 'user', text: nextUserText });
+    // The window's start moves PROMPT_STEP items at a time, not one per turn: the prompt's
+    // beginning stays the same for many turns, so the LLM keeps reusing what it read of it.
+    const start = Math.max(0, Math.ceil((items.length - PROMPT_ITEMS) / PROMPT_STEP) * PROMPT_STEP);
+    const history = items.slice(start).map((i) => ({ role: i.role, content: i.text }));
     return instructions ? [{ role: 'system', content: instructions }, ...history] : history;
   }
 }

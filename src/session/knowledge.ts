@@ -3,25 +3,25 @@ import type { Retrieval, RetrievalJob, Retrieved } from '../rag/retrieval.js';
 import type { Passage } from '../rag/types.js';
 
 export interface KnowledgeOptions {
-  /** Stable words of a turn before its first prefetch. */
+  /** Words of a draft (partial transcript) before it is searched. */
   minWords: number;
   /** How long an answer waits for a retrieval still running when it needs the passages. */
   budgetMs: number;
 }
 
-/** Prefetches one turn may start (each partial transcript that grows it may start one). */
-const MAX_PREFETCH_PER_TURN = 8;
+/** Searches one turn may start (each new draft of it may start one). */
+const MAX_SEARCHES_PER_TURN = 16;
 const words = (s: string) => (s.match(/\S+/g) ?? []).length;
 
 /**
- * A session's knowledge base retrieval. While the user speaks, the stable words of the turn
- * (partial transcripts) start searches, again each time they grow; when the answer needs passages
- * it takes the newest finished search at once, else waits for the newest running one up to
- * `budgetMs`, else searches the final transcript within that budget. Past the budget the answer
- * goes on without passages (`rag_dropped`).
+ * A session's knowledge base retrieval. While the user speaks, each draft of the turn (partial
+ * transcripts), then the pause's speculative transcript, starts a search; the answer takes the
+ * newest search, waiting for it up to `budgetMs` if it still runs (an older finished one serves
+ * if it fails or is late), else searches the final transcript within that budget. Past the budget
+ * the answer goes on without passages (`rag_dropped`).
  */
 export class SessionKnowledge {
-  private readonly turns = new Map<string, { text: string; jobs: RetrievalJob[] }>();
+  private readonly turns = new Map<string, { jobs: RetrievalJob[] }>();
   private readonly controller = new AbortController();
 
   constructor(
@@ -29,34 +29,43 @@ export class SessionKnowledge {
     private readonly options: KnowledgeOptions,
   ) {}
 
-  /** Stable words of the turn being spoken (a partial transcript delta). */
-  heard(itemId: string, delta: string): void {
+  /**
+   * What the turn's transcript would be if it ended now (`draft`: a partial transcript, searched
+   * once it has `minWords` words; else the pause's speculative transcript, searched whatever its
+   * length). Its search becomes the newest, the one the answer takes. Resolves to its passages
+   * (none when it fails); undefined when no search was started.
+   */
+  guess(itemId: string, text: string, draft: boolean): Promise<Passage[]> | undefined {
+    const query = text.trim();
+    if (draft && words(query) < this.options.minWords) return undefined;
+    const turn = this.turn(itemId);
+    const same = turn.jobs.at(-1);
+    if (same && !same.failed && same.query === query) return same.result;
+    if (turn.jobs.length >= MAX_SEARCHES_PER_TURN) return undefined;
+    const job = this.rag.start(query, this.controller.signal);
+    turn.jobs.push(job);
+    return job.result;
+  }
+
+  private turn(itemId: string) {
     let turn = this.turns.get(itemId);
     if (!turn) {
       // Only the turn being spoken is prefetched for.
       this.turns.clear();
-      turn = { text: '', jobs: [] };
+      turn = { jobs: [] };
       this.turns.set(itemId, turn);
     }
-    turn.text += delta;
-    if (words(turn.text) < this.options.minWords || turn.jobs.length >= MAX_PREFETCH_PER_TURN) return;
-    turn.jobs.push(this.rag.start(turn.text.trim(), this.controller.signal));
+    return turn;
   }
 
   /** The passages for an answer to `query`, the user's turn `itemId` (when it was spoken). */
   async passages(itemId: string | undefined, query: string, timeline: TurnTimeline): Promise<Passage[]> {
     const jobs = (itemId && this.turns.get(itemId)?.jobs) || [];
     if (itemId) this.turns.delete(itemId);
-    const finished = jobs.filter((j) => j.settled && !j.failed).at(-1);
-    let got: Retrieved;
-    let job: RetrievalJob;
-    if (finished) got = await this.rag.within((job = finished), 0);
-    else if (jobs.length > 0) got = await this.rag.within((job = jobs.at(-1)!), this.options.budgetMs);
-    else
-      got = await this.rag.within(
-        (job = this.rag.start(query, this.controller.signal)),
-        this.options.budgetMs,
-      );
+    let job = jobs.at(-1) ?? this.rag.start(query, this.controller.signal);
+    let got: Retrieved = await this.rag.within(job, job.settled ? 0 : this.options.budgetMs);
+    const older = jobs.filter((j) => j !== job && j.settled && !j.failed).at(-1);
+    if (got.outcome !== 'done' && older) got = await this.rag.within((job = older), 0);
     timeline.markAt('rag_started', job.startedAt);
     timeline.markAt(got.outcome === 'done' ? 'rag_done' : 'rag_dropped', got.endedAt);
     return got.passages;

@@ -16,6 +16,7 @@ import type { TurnTimeline } from '../pipeline/timing.js';
 import { encodeForWire, wireBytesPerSecond } from '../protocol/audio-format.js';
 import { newId, type Dialect, type EmitEvent, type PartRef } from '../protocol/server-events.js';
 import type { SessionSettings } from '../protocol/session-settings.js';
+import { finalText } from '../turns/partial-transcript.js';
 import type { PartialState } from '../turns/types.js';
 import { PacedAudioOut } from './audio-out.js';
 import { renderItem, type Conversation, type ConversationItem } from './conversation.js';
@@ -418,17 +419,4 @@ export class RealtimeResponse {
       },
     });
   }
-}
-
-/** The transcript given to the client, and what of it was not sent as a partial yet. */
-function finalText(
-  transcript: Transcript,
-  partial: PartialState | undefined,
-): { text: string; rest: string } {
-  if (!partial) {
-    const text = transcript.text.trim();
-    return { text, rest: text };
-  }
-  const merged = partial.merge(transcript);
-  return { text: merged.transcript.text, rest: merged.rest };
 }

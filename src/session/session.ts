@@ -4,8 +4,10 @@ import type { EngineSet } from '../engines/types.js';
 import type { Logger } from '../log.js';
 import type { TurnMetrics } from '../metrics/registry.js';
 import type { FillerBank } from '../pipeline/fillers.js';
+import { withPassages } from '../rag/prompt.js';
 import type { Retrieval } from '../rag/retrieval.js';
 import { SessionKnowledge } from './knowledge.js';
+import { AnswerPrefill } from './prefill.js';
 import type { SentenceCache } from '../pipeline/sentence-cache.js';
 import { TurnTimeline } from '../pipeline/timing.js';
 import { WireDecoder, wireBytesPerSecond, wireRate } from '../protocol/audio-format.js';
@@ -108,6 +110,7 @@ export class RealtimeSession extends ClientSession {
   private turns!: TurnInput;
   private response: RealtimeResponse | undefined;
   private readonly knowledge: SessionKnowledge | undefined;
+  private readonly prefill: AnswerPrefill | undefined;
   /** An `x_speech_onset` went out; its `speech_started` or `x_speech_onset_dropped` has not. */
   private onsetSent = false;
   /**
@@ -131,6 +134,7 @@ export class RealtimeSession extends ClientSession {
         })
       : undefined;
     this.log = deps.logger.child({ session: sessionTag(this.id) });
+    this.prefill = deps.config.llm.prefill ? AnswerPrefill.for(deps.engines.llm, this.log) : undefined;
     if (deps.carried) {
       this.conversation = deps.carried.conversation;
       this.settings = localSettings(deps.carried.settings, deps.engines);
@@ -190,6 +194,7 @@ export class RealtimeSession extends ClientSession {
     this.closed = true;
     this.turns.close();
     this.knowledge?.close();
+    this.prefill?.drop();
     this.stopInbound();
     this.response?.cancel('client_disconnected');
   }
@@ -299,6 +304,7 @@ export class RealtimeSession extends ClientSession {
     turnEnded: (turn) => this.onTurnEnded(turn),
     turnPaused: (itemId) => this.log.debug({ item: itemId }, 'turn paused'),
     turnResumed: (itemId, pausedMs) => {
+      this.prefill?.drop();
       this.deps.metrics?.turnResumed();
       this.log.debug({ item: itemId, pausedMs }, 'turn resumed: speculative work dropped');
     },
@@ -313,8 +319,8 @@ export class RealtimeSession extends ClientSession {
       this.onsetSent = false;
       this.emit('input_audio_buffer.x_speech_onset_dropped', { audio_end_ms: audioEndMs });
     },
+    turnGuessed: (itemId, text, draft) => this.onTurnGuessed(itemId, text, draft),
     partialTranscript: (itemId, delta) => {
-      this.knowledge?.heard(itemId, delta);
       this.emit('conversation.item.input_audio_transcription.delta', {
         item_id: itemId,
         content_index: 0,
@@ -330,6 +336,23 @@ export class RealtimeSession extends ClientSession {
       await this.stopResponse('turn_detected');
     if (this.state.state === 'listening' || this.state.state === 'interrupted')
       this.state.to('user_speaking', 'speech started');
+  }
+
+  /** What the turn would be if it ended now: its passages are searched and its answer's prompt prefilled. */
+  private onTurnGuessed(itemId: string, text: string, draft: boolean): void {
+    this.log.debug({ item: itemId, chars: text.length, draft }, 'turn guessed');
+    const knowledge = this.knowledge;
+    const passages = knowledge ? knowledge.guess(itemId, text, draft) : Promise.resolve([]);
+    // Only for a turn answered as soon as it ends, with nothing else to answer first.
+    if (!passages || !this.prefill || !this.settings.turnDetection?.createResponse) return;
+    if (this.response || this.untranscribed.length > 0) return;
+    // The conversation as it is now: once the turn ends it holds the turn itself.
+    const messages = this.conversation.messages(this.settings.instructions, text);
+    const { language } = this.settings;
+    this.prefill.start(
+      itemId,
+      passages.then((p) => withPassages(messages, p, language)),
+    );
   }
 
   private async onTurnEnded(turn: TurnEnded): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Audio } from '../audio/wav.js';
 import type { SttEngine, Transcript } from '../engines/stt/types.js';
 import { editDistance, editDistanceRow } from './edit-distance.js';
+import type { PartialState } from './types.js';
 
 /** whisper.cpp encoder positions per second of audio. */
 const CTX_PER_SEC = 50;
@@ -139,6 +140,14 @@ export class PartialTranscriber {
       );
   }
 
+  /**
+   * The latest draft of the whole turn, unstable words included, as the final transcript would
+   * read with it ('' before the first draft).
+   */
+  get draftText(): string {
+    return this.previous.length === 0 ? '' : mergeFinal(this.confirmed, this.previous.join('')).text;
+  }
+
   /** A transcription of the turn so far landed: returns the newly stable text to send ('' if none). */
   accept(t: Transcript): string {
     if (this.stopped || t.dropped) return '';
@@ -169,4 +178,17 @@ export class PartialTranscriber {
     const { text, rest } = mergeFinal(this.confirmed, final.dropped ? '' : final.text);
     return { transcript: { ...final, text }, rest };
   }
+}
+
+/** The transcript given to the client, and what of it was not sent as a partial yet. */
+export function finalText(
+  transcript: Transcript,
+  partial: PartialState | undefined,
+): { text: string; rest: string } {
+  if (!partial) {
+    const text = transcript.text.trim();
+    return { text, rest: text };
+  }
+  const merged = partial.merge(transcript);
+  return { text: merged.transcript.text, rest: merged.rest };
 }

@@ -9,7 +9,7 @@ import { newId } from '../protocol/server-events.js';
 import type { TurnDetection } from '../protocol/session-settings.js';
 import { InputAudioBuffer } from './input-buffer.js';
 import { manual } from './manual.js';
-import { PartialTranscriber } from './partial-transcript.js';
+import { finalText, PartialTranscriber } from './partial-transcript.js';
 import { semanticVad } from './semantic-vad.js';
 import { serverVad } from './server-vad.js';
 import { SpeculativeTranscript } from './speculative.js';
@@ -164,6 +164,9 @@ export class TurnInput {
           if (!this.closed && this.partial === partial) {
             const delta = partial.accept(t);
             if (delta) this.deps.listener.partialTranscript?.(itemId, delta);
+            // Each draft is a guess at the whole turn, long before the pause's transcript.
+            const draft = partial.draftText;
+            if (draft) this.deps.listener.turnGuessed?.(itemId, draft, true);
           }
           return Promise.resolve();
         }),
@@ -262,12 +265,26 @@ export class TurnInput {
   /** Transcribes the turn so far (it holds all of the speech: a silence has begun). */
   private speculate(): SpeculativeTranscript {
     this.speculative?.drop();
-    this.speculative = new SpeculativeTranscript(
+    const speculative = new SpeculativeTranscript(
       this.deps.stt,
       { samples: this.buffer.peek(this.turnStart), sampleRate: this.rate },
       { language: this.options.language, ...this.options.stt },
     );
-    return this.speculative;
+    this.speculative = speculative;
+    const itemId = this.itemId!;
+    speculative.promise.then(
+      (transcript) =>
+        this.deps.schedule(() => {
+          // Still this turn's latest pause: not resumed, not ended, not replaced.
+          if (!this.closed && this.speculative === speculative) {
+            const { text } = finalText(transcript, this.partial);
+            if (text !== '') this.deps.listener.turnGuessed?.(itemId, text, false);
+          }
+          return Promise.resolve();
+        }),
+      () => undefined,
+    );
+    return speculative;
   }
 
   private view(): PauseView {

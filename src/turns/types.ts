@@ -43,6 +43,12 @@ export interface TurnListener {
   voiceOnset?(audioStartMs: number): void;
   /** That voice died out before it became speech. */
   voiceOnsetDropped?(audioEndMs: number): void;
+  /**
+   * What the turn's transcript would read if it ended now (partials merged): each partial draft
+   * of the turn so far while the user speaks (`draft`), then the pause's speculative transcript.
+   * Work for the answer may start on it; the user may go on.
+   */
+  turnGuessed?(itemId: string, text: string, draft: boolean): void;
   /** Words of the turn being spoken that are now stable (appended to what was sent before). */
   partialTranscript?(itemId: string, delta: string): void;
 }
