@@ -8,7 +8,8 @@
  * the fixture documents, so posting lists have the shape of real text. Queries are questions made
  * from the words of random passages.
  *
- * Usage: npm run bench:rag [-- SIZES] (default 1000,10000,100000)
+ * Usage: npm run bench:rag [-- SIZES] [--weaviate] (default 1000,10000,100000). `--weaviate`: the
+ * same searches on a real Weaviate too (started here: scripts/install-weaviate.sh builds it).
  *
  * `npm run bench:rag -- --turns [TURNS]`: instead, its effect on voice turns: the same real French
  * commands without, then with, a knowledge base on their topic (bench:turns' --rag mode).
@@ -23,7 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_CHUNKING } from '../src/rag/chunker.js';
 import { parseDocument } from '../src/rag/formats.js';
 import { SqliteKnowledgeBase } from '../src/rag/sqlite-kb.js';
-import type { KnowledgeDocument } from '../src/rag/types.js';
+import type { KnowledgeBase, KnowledgeDocument } from '../src/rag/types.js';
+import { WeaviateKnowledgeBase } from '../src/rag/weaviate-kb.js';
+import { startWeaviate } from '../test/weaviate-server.js';
 import { prng } from '../src/testing/prng.js';
 import { fmt, machineLine, percentile } from './lib.js';
 
@@ -42,7 +45,9 @@ if (process.argv[2] === '--turns') {
   process.exit(turns.status ?? 1);
 }
 
-const sizes = (process.argv[2] ?? '1000,10000,100000').split(',').map(Number);
+const args = process.argv.slice(2);
+const withWeaviate = args.includes('--weaviate');
+const sizes = (args.find((a) => !a.startsWith('--')) ?? '1000,10000,100000').split(',').map(Number);
 const FIXTURES = 'test/fixtures/kb';
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const random = prng(7);
@@ -80,13 +85,26 @@ function generated(n: number, real = true): KnowledgeDocument[] {
   return out;
 }
 
+/** Questions from the words of random passages: 3 to 6 of them after a question opening. */
+function questionsFrom(corpus: KnowledgeDocument[]): string[] {
+  return Array.from({ length: 400 }, () => {
+    const doc = corpus[Math.floor(random() * corpus.length)]!;
+    const chunkWords = doc.chunks[Math.floor(random() * doc.chunks.length)]!.text.split(' ');
+    const pick = Array.from(
+      { length: 3 + Math.floor(random() * 4) },
+      () => chunkWords[Math.floor(random() * chunkWords.length)],
+    );
+    return `Qu'est-ce que ${pick.join(' ')} ?`;
+  });
+}
+
 /**
  * Searches in bursts of `concurrency` asked at the same moment (sessions whose turns end
  * together): each one's latency runs from the burst's start, so it includes the wait for the
  * searches ahead of it (SQLite answers on the event loop's thread, one at a time).
  */
 async function timeSearches(
-  kb: SqliteKnowledgeBase,
+  kb: Pick<KnowledgeBase, 'search'>,
   queries: string[],
   concurrency: number,
 ): Promise<number[]> {
@@ -121,16 +139,7 @@ try {
     for (let i = 0; i < corpus.length; i += 50) await builder.add(corpus.slice(i, i + 50));
     const buildSec = (performance.now() - t0) / 1000;
     await builder.close();
-    // Questions from the words of random passages: 3 to 6 of them after a question opening.
-    const queries = Array.from({ length: 400 }, () => {
-      const doc = corpus[Math.floor(random() * corpus.length)]!;
-      const chunkWords = doc.chunks[Math.floor(random() * doc.chunks.length)]!.text.split(' ');
-      const pick = Array.from(
-        { length: 3 + Math.floor(random() * 4) },
-        () => chunkWords[Math.floor(random() * chunkWords.length)],
-      );
-      return `Qu'est-ce que ${pick.join(' ')} ?`;
-    });
+    const queries = questionsFrom(corpus);
     for (const inWorker of [false, true]) {
       const kb = new SqliteKnowledgeBase(path, 'fr', { searchInWorker: inWorker });
       await timeSearches(kb, queries.slice(0, 20), 1); // warm the page cache (and the worker)
@@ -149,6 +158,38 @@ try {
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
+}
+
+if (withWeaviate) {
+  // The same kind of passages and questions on a real Weaviate (BM25 over the same French terms).
+  const server = await startWeaviate();
+  try {
+    for (const n of sizes) {
+      const kb = new WeaviateKnowledgeBase({
+        url: server.url,
+        grpcPort: server.grpcPort,
+        apiKey: '',
+        collection: `Bench${n}`,
+        timeoutMs: 60_000,
+        language: 'fr',
+      });
+      const corpus = generated(n);
+      const t0 = performance.now();
+      for (let i = 0; i < corpus.length; i += 50) await kb.add(corpus.slice(i, i + 50));
+      const buildSec = (performance.now() - t0) / 1000;
+      const queries = questionsFrom(corpus);
+      await timeSearches(kb, queries.slice(0, 20), 1);
+      for (const c of [1, 4, 16]) {
+        const l = await timeSearches(kb, queries, c);
+        out(
+          `| ${n} | ${buildSec.toFixed(1)} s | Weaviate | ${c} | ${l.length} | ${fmt(percentile(l, 50))} ms | ${fmt(percentile(l, 95))} ms | ${fmt(percentile(l, 99))} ms | ${fmt(Math.max(...l))} ms | |`,
+        );
+      }
+      await kb.close();
+    }
+  } finally {
+    await server.stop();
+  }
 }
 
 // Answer hits: the fixture documents alone, then among 10,000 generated passages.

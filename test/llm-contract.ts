@@ -47,8 +47,8 @@ export async function expectStreamsAndStopsOnAbort(llm: LlmEngine) {
   expect(finish).toBe('aborted');
   expect(endedAt - abortedAt).toBeLessThan(100);
 
-  const next = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
-  expect(next.text).toMatch(/paris/i);
+  const after = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
+  expect(after.text).toMatch(/paris/i);
 }
 
 /**
@@ -64,8 +64,8 @@ export async function expectAbortDuringPromptEvaluation(llm: LlmEngine) {
   );
   expect(cut.done.finishReason).toBe('aborted');
   expect(cut.deltas).toEqual([]);
-  const next = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
-  expect(next.text).toMatch(/paris/i);
+  const after = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
+  expect(after.text).toMatch(/paris/i);
 }
 
 /**
@@ -97,6 +97,12 @@ export async function expectPrefillLeavesFewTokens(
   );
   expect(evaluated(warm.done)).toBeLessThan(12);
 
+  // Before the user's words are known (an empty user message): the answer reads only them.
+  await collect(llm.chat(QUESTION, { maxTokens: 8, temperature: 0 }));
+  expect(await llm.prefill!(messages(''))).toBe(true);
+  const next = await collect(llm.chat(messages('Is it open on Sunday?'), { maxTokens: 8, temperature: 0 }));
+  expect(evaluated(next.done)).toBeLessThan(24);
+
   const busy = llm.chat(QUESTION, { maxTokens: 8, temperature: 0 });
   expect(await llm.prefill!(messages('Is the museum open on Monday?'))).toBe(false);
   await collect(busy);
@@ -104,6 +110,6 @@ export async function expectPrefillLeavesFewTokens(
   const controller = new AbortController();
   controller.abort();
   expect(await llm.prefill!(messages('Is it open on Sunday?'), { signal: controller.signal })).toBe(false);
-  const next = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
-  expect(next.text).toMatch(/paris/i);
+  const after = await collect(llm.chat(QUESTION, { maxTokens: 48, temperature: 0 }));
+  expect(after.text).toMatch(/paris/i);
 }

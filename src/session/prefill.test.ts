@@ -36,7 +36,8 @@ describe('answer prefill (llm.prefill): the prompt read while the turn ends', ()
     expect(llm.prefills[0]!.messages.at(-1)).toEqual({ role: 'user', content: 'Quel est le code du' });
     expect(llm.prefills[0]!.messages.at(-2)!.content).toContain(GUIDE);
     // The pause's transcript came last: the answer's prompt is the one the LLM read already.
-    const last = llm.prefills.at(-1)!;
+    // (The one after the answer, for a next turn, ends with an empty user message.)
+    const last = llm.prefills.filter((p) => p.messages.at(-1)!.content !== '').at(-1)!;
     expect(last.completed).toBe(true);
     expect(last.messages).toEqual(llm.calls[0]);
   });
@@ -66,6 +67,30 @@ describe('answer prefill (llm.prefill): the prompt read while the turn ends', ()
     await h.audio(900, false, { paceMs: 2 });
     await h.waitFor('response.done');
     expect(llm.calls[0]!.at(-1)).toEqual({ role: 'user', content: 'Allume la lumière du salon.' });
+  });
+
+  it('after an answer from passages is heard, the conversation with them is prefilled for a next turn on the same topic', async () => {
+    const { rag } = knowledgeBase();
+    const llm = new FakeLlm(() => ({ tokens: ['Le code est 4821.'] }));
+    const h = await SessionHarness.create({
+      rag,
+      llm,
+      turn: new FakeTurn(),
+      fillers: false,
+      stt: new FakeStt((call) => ({ text: call === 0 ? 'Quel est le code du portail ?' : 'Et du garage ?' })),
+    });
+    await h.turn();
+    await h.waitFor('response.done');
+    await new Promise((r) => setTimeout(r, 20));
+    const next = llm.prefills.at(-1)!;
+    expect(next.messages.at(-1)).toEqual({ role: 'user', content: '' });
+    expect(next.messages.at(-2)!.content).toContain(GUIDE);
+    expect(next.messages.at(-3)).toEqual({ role: 'assistant', content: 'Le code est 4821.' });
+    await h.turn();
+    await h.waitFor('response.done', 2);
+    // The next answer's prompt is that one, with the user's words: only they are new to the LLM.
+    expect(llm.calls[1]!.slice(0, -1)).toEqual(next.messages.slice(0, -1));
+    expect(llm.calls[1]!.at(-1)).toEqual({ role: 'user', content: 'Et du garage ?' });
   });
 
   it('no prefill with llm.prefill off', async () => {

@@ -94,7 +94,9 @@ export class RealtimeResponse {
   private usage: LlmUsage = { promptTokens: 0, completionTokens: 0 };
   private answerAudioQueued = false;
   private cancelReason: string | undefined;
-  /** The knowledge base passages the answer was prompted with (`x_sources`), once retrieved. */
+  /** The knowledge base passages the answer was prompted with, once retrieved. */
+  passages: Passage[] = [];
+  /** The same as the answer lists them (`x_sources`); undefined without a knowledge base. */
   private sources: { source: string; chunk_id: string }[] | undefined;
   private heardMs: number | undefined;
   private fillerTimer: NodeJS.Timeout | undefined;
@@ -176,7 +178,8 @@ export class RealtimeResponse {
       } else {
         const passages = await this.request.retrieve?.();
         this.sources = passages && sourcesOf(passages);
-        await this.answer(passages ?? []);
+        this.passages = passages ?? [];
+        await this.answer(this.passages);
         await this.audioOut?.drained();
         if (this.controller.signal.aborted) throw abortReason(this.controller.signal);
         result = { status: 'completed' };

@@ -6,6 +6,7 @@ import type { TurnMetrics } from '../metrics/registry.js';
 import type { FillerBank } from '../pipeline/fillers.js';
 import { withPassages } from '../rag/prompt.js';
 import type { Retrieval } from '../rag/retrieval.js';
+import type { Passage } from '../rag/types.js';
 import { SessionKnowledge } from './knowledge.js';
 import { AnswerPrefill } from './prefill.js';
 import type { SentenceCache } from '../pipeline/sentence-cache.js';
@@ -355,6 +356,22 @@ export class RealtimeSession extends ClientSession {
     );
   }
 
+  /**
+   * An answer from passages was heard to its end: the next turn is likely on the same topic, so
+   * the conversation so far with the same passages is prefilled now, while the user thinks (the
+   * CPU is idle then). A next turn that finds the same passages only adds its own words.
+   */
+  private prefillNextTurn(passages: Passage[]): void {
+    if (!this.prefill || passages.length === 0 || this.turns.turnOpen) return;
+    if (!this.settings.turnDetection?.createResponse || this.untranscribed.length > 0) return;
+    const messages = this.conversation.messages(this.settings.instructions);
+    messages.push({ role: 'user', content: '' });
+    this.prefill.start(
+      'next turn',
+      Promise.resolve(withPassages(messages, passages, this.settings.language)),
+    );
+  }
+
   private async onTurnEnded(turn: TurnEnded): Promise<void> {
     this.emit('input_audio_buffer.speech_stopped', { audio_end_ms: turn.audioEndMs, item_id: turn.itemId });
     this.deps.metrics?.turnEnded(turn.reason);
@@ -483,6 +500,7 @@ export class RealtimeSession extends ClientSession {
       if (result.error && !this.handedOver(result.error, response))
         this.error(result.error.code, result.error.message, undefined, undefined, 'server_error');
       if (this.response) return;
+      if (result.status === 'completed') this.prefillNextTurn(response.passages);
       if (this.turns.turnOpen) {
         if (this.state.state !== 'user_speaking')
           this.state.to(
