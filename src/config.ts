@@ -714,6 +714,46 @@ export const configSchema = z.strictObject({
         .describe(
           'Knowledge base the answers draw on: `sqlite` (embedded SQLite FTS5, BM25 with French stems), `weaviate` (a Weaviate server, `rag.weaviate.*`), `off`. An empty knowledge base changes nothing.',
         ),
+      embeddings: z
+        .strictObject({
+          engine: z
+            .enum(['off', 'ollama', 'openai'])
+            .default('off')
+            .describe(
+              'Vectors beside the passages, and hybrid searches (BM25 and vector similarity fused): `ollama` (`/api/embed`), `openai` (any OpenAI-compatible `/embeddings`), `off` (BM25 only).',
+            ),
+          url: z
+            .string()
+            .default('')
+            .describe(
+              'Embeddings server; empty = `llm.ollamaHost` (ollama) or `llm.openaiBaseUrl` (openai).',
+            ),
+          model: z
+            .string()
+            .min(1)
+            .default('nomic-embed-text')
+            .describe('Embedding model; changing it needs the documents added again (`voice kb add`).'),
+          apiKey: z
+            .string()
+            .default('')
+            .describe('API key of the embeddings server (openai); empty = `llm.openaiApiKey`. Never logged.'),
+          timeoutMs: z
+            .number()
+            .int()
+            .min(100)
+            .max(120_000)
+            .default(10_000)
+            .describe(
+              'Limit of each embeddings request (a question is embedded within `rag.budgetMs` anyway).',
+            ),
+          weight: z
+            .number()
+            .min(0)
+            .max(1)
+            .default(0.5)
+            .describe('Share of vector similarity in a hybrid score (0 = BM25 only, 1 = vectors only).'),
+        })
+        .prefault({}),
       weaviate: z
         .strictObject({
           url: z
@@ -931,6 +971,7 @@ const SECRET_PATHS = [
   'fallback.realtime.apiKey',
   'fallback.chat.apiKey',
   'rag.weaviate.apiKey',
+  'rag.embeddings.apiKey',
 ];
 
 /** The config with every secret replaced by `(set)` (or left empty): what may be printed. */

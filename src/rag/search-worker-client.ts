@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { abortReason, VoiceError } from '../errors.js';
 import { workerUrl } from '../runtime/worker-url.js';
-import type { Hit, SearchReply, SearchRequest } from './sqlite-search.js';
+import type { Hit, SearchQuery, SearchReply, SearchRequest } from './sqlite-search.js';
 
 /**
  * One worker thread that runs the embedded knowledge base's searches, started on first use and
@@ -17,7 +17,7 @@ export class SearchWorker {
 
   constructor(private readonly path: string) {}
 
-  search(match: string, k: number, signal?: AbortSignal): Promise<Hit[]> {
+  search(query: SearchQuery, signal?: AbortSignal): Promise<Hit[]> {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise<Hit[]>((resolve, reject) => {
@@ -34,7 +34,7 @@ export class SearchWorker {
         resolve: (hits) => (done(), resolve(hits)),
         reject: (err) => (done(), reject(err)),
       });
-      worker.postMessage({ id, match, k } satisfies SearchRequest);
+      worker.postMessage({ ...query, id } satisfies SearchRequest);
     });
   }
 

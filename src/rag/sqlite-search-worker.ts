@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { SEARCH_SQL, type Hit, type SearchReply, type SearchRequest } from './sqlite-search.js';
+import { SqliteSearcher, type SearchReply, type SearchRequest } from './sqlite-search.js';
 
 /**
  * Worker thread: searches of the embedded knowledge base on a read-only connection of its own
@@ -9,12 +9,12 @@ import { SEARCH_SQL, type Hit, type SearchReply, type SearchRequest } from './sq
  */
 const db = new Database((workerData as { path: string }).path, { readonly: true, fileMustExist: true });
 db.pragma('busy_timeout = 5000');
-const search = db.prepare<[string, number], Hit>(SEARCH_SQL);
+const searcher = new SqliteSearcher(db);
 
 parentPort?.on('message', (req: SearchRequest) => {
   let reply: SearchReply;
   try {
-    reply = { id: req.id, hits: search.all(req.match, req.k) };
+    reply = { id: req.id, hits: searcher.search(req) };
   } catch (err) {
     reply = { id: req.id, error: err instanceof Error ? err.message : String(err) };
   }

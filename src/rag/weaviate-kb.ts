@@ -1,6 +1,7 @@
 import type { Collection, WeaviateClient } from 'weaviate-client';
 import { throwIfAborted, VoiceError } from '../errors.js';
 import { raceAbort } from '../pipeline/abortable.js';
+import type { Embedder } from './embeddings.js';
 import { indexTerms, type TermLanguage } from './terms.js';
 import type { DocumentInfo, KnowledgeBase, KnowledgeDocument, Passage, SearchOptions } from './types.js';
 
@@ -14,6 +15,10 @@ export interface WeaviateOptions {
   /** Limit of each call (connect, query, insert). */
   timeoutMs: number;
   language: TermLanguage;
+  /** Vectors with the passages, and hybrid searches (Weaviate's relative score fusion). */
+  embedder?: Embedder;
+  /** Share of the vector similarity in a hybrid score (Weaviate's `alpha`). */
+  vectorWeight?: number;
 }
 
 type ChunkProps = {
@@ -41,7 +46,8 @@ const BATCH = 200;
 /**
  * The knowledge base in Weaviate (`rag.engine: weaviate`): the same terms as the embedded engine
  * (French stems, no stop words) in a whitespace-tokenized property searched with BM25, so both
- * engines rank alike; Weaviate's own stop words are off. Collections are created on first use.
+ * engines rank alike; Weaviate's own stop words are off. With an embedder, passages get their
+ * vectors (self-provided) and searches are hybrid. Collections are created on first use.
  * Weaviate has no transactions: a document's passages are written first and its record last, and
  * a failed add removes what it wrote.
  */
@@ -115,15 +121,32 @@ export class WeaviateKnowledgeBase implements KnowledgeBase {
   async search(query: string, options: SearchOptions = {}): Promise<Passage[]> {
     throwIfAborted(options.signal);
     const terms = [...new Set(indexTerms(query, this.options.language))];
-    if (terms.length === 0) return [];
+    const embedder = this.options.embedder;
+    if (terms.length === 0 && !embedder) return [];
+    const vector = embedder && Array.from((await embedder.embed([query], options.signal))[0]!);
     const { chunks } = await withSignal(this.open(), options.signal);
+    const shape = {
+      limit: options.k ?? 3,
+      returnMetadata: ['score' as const, 'distance' as const],
+      returnProperties: [
+        'docId' as const,
+        'source' as const,
+        'position' as const,
+        'heading' as const,
+        'text' as const,
+      ],
+    };
     const found = await withSignal(
-      chunks.query.bm25(terms.join(' '), {
-        queryProperties: ['terms'],
-        limit: options.k ?? 3,
-        returnMetadata: ['score'],
-        returnProperties: ['docId', 'source', 'position', 'heading', 'text'],
-      }),
+      !vector
+        ? chunks.query.bm25(terms.join(' '), { ...shape, queryProperties: ['terms'] })
+        : terms.length === 0
+          ? chunks.query.nearVector(vector, shape)
+          : chunks.query.hybrid(terms.join(' '), {
+              ...shape,
+              vector,
+              alpha: this.options.vectorWeight ?? 0.5,
+              queryProperties: ['terms'],
+            }),
       options.signal,
     ).catch((err: unknown) => {
       throw err instanceof VoiceError ? err : unavailable(this.options.url, err);
@@ -134,7 +157,8 @@ export class WeaviateKnowledgeBase implements KnowledgeBase {
       source: o.properties.source,
       heading: o.properties.heading,
       text: o.properties.text,
-      score: o.metadata?.score ?? 0,
+      // nearVector (a question without terms) has a distance, not a score.
+      score: o.metadata?.score ?? (o.metadata?.distance === undefined ? 0 : 1 - o.metadata.distance),
     }));
   }
 
@@ -143,9 +167,14 @@ export class WeaviateKnowledgeBase implements KnowledgeBase {
     for (const doc of documents) {
       const known = await this.record(docs, doc.id);
       if (known?.sha256 === doc.sha256) continue;
+      // Before anything is written: embeddings that fail leave the document as it was.
+      const vectors = await this.options.embedder?.embed(
+        doc.chunks.map((c) => `${c.heading}\n${c.text}`.trim()),
+      );
       await this.removeRows(doc.id);
       try {
         const objects = doc.chunks.map((c, position) => ({
+          ...(vectors ? { vectors: Array.from(vectors[position]!) } : {}),
           properties: {
             docId: doc.id,
             source: doc.source,

@@ -28,7 +28,7 @@ export interface ConversationItem {
 
 /** Items the LLM sees at most (older ones are left out of the prompt, not deleted). */
 const PROMPT_ITEMS = 40;
-/** How far the prompt's window moves when it is full: it then holds PROMPT_ITEMS - PROMPT_STEP + 1. */
+/** How far the prompt's window moves when it is full (it holds PROMPT_ITEMS - PROMPT_STEP + 1 to PROMPT_ITEMS). */
 const PROMPT_STEP = 20;
 
 /** What changed in a conversation since the last `takeChanges()`: what persistence writes. */

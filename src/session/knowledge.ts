@@ -9,7 +9,7 @@ export interface KnowledgeOptions {
   budgetMs: number;
 }
 
-/** Searches one turn may start (each new draft of it may start one). */
+/** Drafts of one turn that may start a search (each new draft may start one). */
 const MAX_SEARCHES_PER_TURN = 16;
 const words = (s: string) => (s.match(/\S+/g) ?? []).length;
 
@@ -41,7 +41,8 @@ export class SessionKnowledge {
     const turn = this.turn(itemId);
     const same = turn.jobs.at(-1);
     if (same && !same.failed && same.query === query) return same.result;
-    if (turn.jobs.length >= MAX_SEARCHES_PER_TURN) return undefined;
+    // A long turn's drafts stop being searched; its pause's transcript always is.
+    if (draft && turn.jobs.length >= MAX_SEARCHES_PER_TURN) return undefined;
     const job = this.rag.start(query, this.controller.signal);
     turn.jobs.push(job);
     return job.result;

@@ -126,7 +126,8 @@ export class LlamaCppLlm implements LlmEngine {
 
   prefill(messages: ChatMessage[], options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const { signal } = options;
-    if (this.jobs.size > 0 || signal?.aborted) return Promise.resolve(false);
+    if (this.jobs.size > 0 || signal?.aborted || messages.at(-1)?.role !== 'user')
+      return Promise.resolve(false);
     const history = toHistory(messages);
     return this.jobs
       .run(async () => {
