@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CHUNKING } from '../src/rag/chunker.js';
+import type { Embedder } from '../src/rag/embeddings.js';
 import { parseDocument } from '../src/rag/formats.js';
 import { SqliteKnowledgeBase } from '../src/rag/sqlite-kb.js';
 import type { KnowledgeBase, KnowledgeDocument } from '../src/rag/types.js';
@@ -85,6 +86,25 @@ function generated(n: number, real = true): KnowledgeDocument[] {
   return out;
 }
 
+/** Seeded random unit vectors, one per distinct text: an embedder's shape without its server. */
+function standInEmbedder(dims: number): Embedder {
+  return {
+    id: `stand-in ${dims}`,
+    embed(texts) {
+      return Promise.resolve(
+        texts.map((t) => {
+          let seed = 0;
+          for (let i = 0; i < t.length; i++) seed = (seed * 31 + t.charCodeAt(i)) >>> 0;
+          const next = prng(seed);
+          const v = Float32Array.from({ length: dims }, () => next() - 0.5);
+          const norm = Math.hypot(...v);
+          return v.map((x) => x / norm);
+        }),
+      );
+    },
+  };
+}
+
 /** Questions from the words of random passages: 3 to 6 of them after a question opening. */
 function questionsFrom(corpus: KnowledgeDocument[]): string[] {
   return Array.from({ length: 400 }, () => {
@@ -140,6 +160,30 @@ try {
     const buildSec = (performance.now() - t0) / 1000;
     await builder.close();
     const queries = questionsFrom(corpus);
+    // Hybrid: the same passages with vectors. What is timed is the search (BM25, the cosine over
+    // every vector in the worker, the fusion), so the vectors come from a stand-in embedder
+    // (seeded random unit vectors of 384 values, the size of small multilingual models), not a server.
+    {
+      const hybridPath = join(tmp, `kb-${n}-vectors.db`);
+      const embedder = standInEmbedder(384);
+      const hybridBuilder = new SqliteKnowledgeBase(hybridPath, 'fr', { searchInWorker: false, embedder });
+      const h0 = performance.now();
+      for (let i = 0; i < corpus.length; i += 50) await hybridBuilder.add(corpus.slice(i, i + 50));
+      const hybridBuildSec = (performance.now() - h0) / 1000;
+      await hybridBuilder.close();
+      const kb = new SqliteKnowledgeBase(hybridPath, 'fr', { embedder });
+      await timeSearches(kb, queries.slice(0, 20), 1);
+      for (const c of [1, 4, 16]) {
+        const loop = monitorEventLoopDelay({ resolution: 1 });
+        loop.enable();
+        const l = await timeSearches(kb, queries, c);
+        loop.disable();
+        out(
+          `| ${n} | ${hybridBuildSec.toFixed(1)} s | worker thread, hybrid (384-d vectors) | ${c} | ${l.length} | ${fmt(percentile(l, 50))} ms | ${fmt(percentile(l, 95))} ms | ${fmt(percentile(l, 99))} ms | ${fmt(Math.max(...l))} ms | ${fmt(loop.max / 1e6)} ms |`,
+        );
+      }
+      await kb.close();
+    }
     for (const inWorker of [false, true]) {
       const kb = new SqliteKnowledgeBase(path, 'fr', { searchInWorker: inWorker });
       await timeSearches(kb, queries.slice(0, 20), 1); // warm the page cache (and the worker)
