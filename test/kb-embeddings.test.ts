@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { embedderOf } from '../src/rag/open.js';
 import { SqliteKnowledgeBase } from '../src/rag/sqlite-kb.js';
 import type { KnowledgeDocument } from '../src/rag/types.js';
 import { WeaviateKnowledgeBase } from '../src/rag/weaviate-kb.js';
-import { freePort, requireSharedAssets } from './helpers.js';
+import { freePort, MODELS_DIR, requireSharedAssets } from './helpers.js';
 import { startOllama, type OllamaServer } from './ollama-server.js';
 import { startWeaviate, type WeaviateServer } from './weaviate-server.js';
 
@@ -115,6 +116,29 @@ describe('knowledge base vectors from a real Ollama', () => {
     // Only stop words: no terms, so the question's vector alone searches.
     expect(await kb.search('Est-ce que ce sont les leurs ?', { k: 1 })).toHaveLength(1);
     await kb.close();
+  });
+
+  it('voice doctor says the knowledge base is hybrid and searches it, or why its embeddings fail (DEGRADED)', async () => {
+    const doctor = (url: string) =>
+      spawnSync(process.execPath, ['bin/voice.js', 'doctor'], {
+        env: {
+          ...process.env,
+          MODELS_DIR,
+          OLLAMA_HOST: '127.0.0.1:9',
+          VOICE_STORE_PATH: join(dir, 'doctor.db'),
+          VOICE_RAG_EMBEDDINGS_ENGINE: 'ollama',
+          VOICE_RAG_EMBEDDINGS_URL: url,
+          VOICE_RAG_EMBEDDINGS_MODEL: ollama.model,
+        },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+    const ok = doctor(ollama.url);
+    expect(ok.stdout).toMatch(/^rag\s+ready\s+sqlite hybrid \(ollama embeddings, smollm2:135m\), /m);
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const down = doctor(dead);
+    expect(down.status).toBe(0); // optional: never a failure
+    expect(down.stdout).toMatch(new RegExp(`^rag\\s+DEGRADED .*embeddings at ${dead}`, 'm'));
   });
 
   it('an embeddings server that does not answer: kb_unavailable naming it, and nothing half-indexed', async () => {

@@ -132,10 +132,12 @@ async function checkKnowledgeBase(config: Config): Promise<Check> {
       ),
     ]).finally(() => clearTimeout(timer));
     const passages = docs.reduce((n, d) => n + d.chunks, 0);
+    const { engine, model } = config.rag.embeddings;
+    const hybrid = engine === 'off' ? '' : ` hybrid (${engine} embeddings, ${model})`;
     return {
       stage: 'rag',
       ready: true,
-      model: `ready    ${kb.engine}, ${docs.length} document(s), ${passages} passages, a search in ${(performance.now() - t0).toFixed(1)} ms`,
+      model: `ready    ${kb.engine}${hybrid}, ${docs.length} document(s), ${passages} passages, a search in ${(performance.now() - t0).toFixed(1)} ms`,
     };
   } catch (err) {
     const fallback = 'answers go on without passages';
