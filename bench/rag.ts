@@ -142,6 +142,24 @@ async function timeSearches(
   return latencies;
 }
 
+/**
+ * The table's rows for one index: 1, 4 and 16 searches at a time, after 20 that warm the page
+ * cache (and the worker); the last column is what a live session would feel: how late a 1 ms
+ * timer fires while the searches run.
+ */
+async function timeRows(kb: Pick<KnowledgeBase, 'search'>, queries: string[], head: string) {
+  await timeSearches(kb, queries.slice(0, 20), 1);
+  for (const c of [1, 4, 16]) {
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const l = await timeSearches(kb, queries, c);
+    loop.disable();
+    out(
+      `${head} ${c} | ${l.length} | ${fmt(percentile(l, 50))} ms | ${fmt(percentile(l, 95))} ms | ${fmt(percentile(l, 99))} ms | ${fmt(Math.max(...l))} ms | ${fmt(loop.max / 1e6)} ms |`,
+    );
+  }
+}
+
 out(`# bench:rag ${new Date().toISOString()}`);
 out(await machineLine('sqlite: the event loop thread'));
 out('');
@@ -172,31 +190,20 @@ try {
       const hybridBuildSec = (performance.now() - h0) / 1000;
       await hybridBuilder.close();
       const kb = new SqliteKnowledgeBase(hybridPath, 'fr', { embedder });
-      await timeSearches(kb, queries.slice(0, 20), 1);
-      for (const c of [1, 4, 16]) {
-        const loop = monitorEventLoopDelay({ resolution: 1 });
-        loop.enable();
-        const l = await timeSearches(kb, queries, c);
-        loop.disable();
-        out(
-          `| ${n} | ${hybridBuildSec.toFixed(1)} s | worker thread, hybrid (384-d vectors) | ${c} | ${l.length} | ${fmt(percentile(l, 50))} ms | ${fmt(percentile(l, 95))} ms | ${fmt(percentile(l, 99))} ms | ${fmt(Math.max(...l))} ms | ${fmt(loop.max / 1e6)} ms |`,
-        );
-      }
+      await timeRows(
+        kb,
+        queries,
+        `| ${n} | ${hybridBuildSec.toFixed(1)} s | worker thread, hybrid (384-d vectors) |`,
+      );
       await kb.close();
     }
     for (const inWorker of [false, true]) {
       const kb = new SqliteKnowledgeBase(path, 'fr', { searchInWorker: inWorker });
-      await timeSearches(kb, queries.slice(0, 20), 1); // warm the page cache (and the worker)
-      for (const c of [1, 4, 16]) {
-        // What a live session would feel: how late a 1 ms timer fires while the searches run.
-        const loop = monitorEventLoopDelay({ resolution: 1 });
-        loop.enable();
-        const l = await timeSearches(kb, queries, c);
-        loop.disable();
-        out(
-          `| ${n} | ${buildSec.toFixed(1)} s | ${inWorker ? 'worker thread' : 'event loop'} | ${c} | ${l.length} | ${fmt(percentile(l, 50))} ms | ${fmt(percentile(l, 95))} ms | ${fmt(percentile(l, 99))} ms | ${fmt(Math.max(...l))} ms | ${fmt(loop.max / 1e6)} ms |`,
-        );
-      }
+      await timeRows(
+        kb,
+        queries,
+        `| ${n} | ${buildSec.toFixed(1)} s | ${inWorker ? 'worker thread' : 'event loop'} |`,
+      );
       await kb.close();
     }
   }
@@ -222,13 +229,7 @@ if (withWeaviate) {
       for (let i = 0; i < corpus.length; i += 50) await kb.add(corpus.slice(i, i + 50));
       const buildSec = (performance.now() - t0) / 1000;
       const queries = questionsFrom(corpus);
-      await timeSearches(kb, queries.slice(0, 20), 1);
-      for (const c of [1, 4, 16]) {
-        const l = await timeSearches(kb, queries, c);
-        out(
-          `| ${n} | ${buildSec.toFixed(1)} s | Weaviate | ${c} | ${l.length} | ${fmt(percentile(l, 50))} ms | ${fmt(percentile(l, 95))} ms | ${fmt(percentile(l, 99))} ms | ${fmt(Math.max(...l))} ms | |`,
-        );
-      }
+      await timeRows(kb, queries, `| ${n} | ${buildSec.toFixed(1)} s | Weaviate |`);
       await kb.close();
     }
   } finally {
