@@ -147,10 +147,10 @@ export async function parseDocument(
   let markdown: string;
   if (type === 'pdf') {
     if (!options.pdfText) throw new VoiceError('kb_unsupported_type', `${source}: PDF is not read here`);
-    markdown = (await options.pdfText(bytes, source)).replace(/^#/gm, ' #');
+    markdown = notHeadings(await options.pdfText(bytes, source));
   } else {
     const text = utf8(bytes, source);
-    markdown = type === 'html' ? htmlToMarkdown(text) : type === 'text' ? text.replace(/^#/gm, ' #') : text;
+    markdown = type === 'html' ? htmlToMarkdown(text) : type === 'text' ? notHeadings(text) : text;
   }
   const chunks = chunkMarkdown(markdown, options.chunking);
   if (chunks.length === 0) throw new VoiceError('kb_document_empty', `${source}: no text to index`);
@@ -162,3 +162,6 @@ export async function parseDocument(
     chunks,
   };
 }
+
+/** Plain text read as Markdown: a line starting with `#` is text, not a heading. */
+const notHeadings = (text: string) => text.replace(/^#/gm, ' #');
