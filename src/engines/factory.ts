@@ -2,7 +2,6 @@ import { resolveLlmThreads, resolveThreads, type Config } from '../config.js';
 import { VoiceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ModelManager } from '../models/manager.js';
-import { LlamaCppLlm } from './llm/llamacpp.js';
 import { OllamaLlm } from './llm/ollama.js';
 import { OpenAiLlm } from './llm/openai.js';
 import type { LlmEngine } from './llm/types.js';
@@ -71,8 +70,11 @@ export async function loadLlm(config: Config, models: ModelManager, logger: Logg
       timeoutMs: c.timeoutMs,
       logger,
     });
-  const embedded = async () =>
-    LlamaCppLlm.load(await models.resolveMain(c.model), c.model, {
+  const embedded = async () => {
+    // Imported here: node-llama-cpp takes 0.3 s to import, which then runs beside the other
+    // engines' loading instead of before the server listens (and not at all with Ollama).
+    const { LlamaCppLlm } = await import('./llm/llamacpp.js');
+    return LlamaCppLlm.load(await models.resolveMain(c.model), c.model, {
       threads,
       device: c.device,
       logger,
@@ -80,6 +82,7 @@ export async function loadLlm(config: Config, models: ModelManager, logger: Logg
       maxTokens: c.maxTokens,
       temperature: c.temperature,
     });
+  };
   switch (c.engine) {
     case 'ollama':
       return ollama();

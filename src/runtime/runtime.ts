@@ -11,7 +11,7 @@ import { encodeForWire } from '../protocol/audio-format.js';
 import { defaultSettings } from '../protocol/session-settings.js';
 import { Readiness, type Stage } from './readiness.js';
 import { superviseEngines } from './supervise.js';
-import { warmUp } from './warm-up.js';
+import { warmLlm, warmSpeech, type WarmUpOptions } from './warm-up.js';
 
 /**
  * What every request and real-time session shares: the engines, loaded and warmed once, the
@@ -28,8 +28,10 @@ export interface Runtime {
 }
 
 /**
- * Loads every engine, then warms each with one real run; `readiness` follows along (pass one in
- * to report progress while this runs). Fails with the first engine that cannot load or warm.
+ * Loads every engine and warms each with one real run; `readiness` follows along (pass one in to
+ * report progress while this runs). The LLM loads (its binary check, its weights) while the
+ * speech engines load and warm, so start-up takes the longer of the two, not their sum. Fails with
+ * the first engine that cannot load or warm, once the others have settled and been closed.
  */
 export async function loadRuntime(
   config: Config,
@@ -53,40 +55,51 @@ export async function loadRuntime(
       throw err;
     }
   };
-  try {
-    const vad = await load('vad', () => loadVad(config, models, logger));
+  const warmOptions: WarmUpOptions = {
+    timeoutMs: Math.max(config.stt.timeoutMs, config.llm.timeoutMs),
+    instructions: config.realtime.instructions,
+    onWarm: (stage, ms) => {
+      readiness.warmed(stage, ms);
+      logger.info({ stage, warmMs: Math.round(ms) }, 'engine warmed up');
+    },
+  };
+  /** A failed warm-up is the failure of the first of `stages` not yet warmed. */
+  const warming = async (stages: Stage[], work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+    } catch (err) {
+      const stage = stages.find((s) => readiness.engines[s].state === 'warming');
+      if (stage) readiness.failed(stage, err);
+      throw err;
+    }
+  };
+  const llmReady = load('llm', () => loadLlm(config, models, logger));
+  const speechReady = (async () => {
+    const [vad, tts] = await Promise.all([
+      load('vad', () => loadVad(config, models, logger)),
+      load('tts', () => loadTts(config, models, logger)),
+    ]);
     const stt = await load('stt', () => loadStt(config, models, logger, vad));
-    const { turn, turnUnavailable } = await loadOptionalTurn(config, models, logger, readiness);
-    if (turn) loaded.push(turn);
-    const llm = await load('llm', () => loadLlm(config, models, logger));
-    const tts = await load('tts', () => loadTts(config, models, logger));
+    const optional = await loadOptionalTurn(config, models, logger, readiness);
+    if (optional.turn) loaded.push(optional.turn);
     const voice = config.tts.voice === 'auto' ? voiceId(tts) : config.tts.voice;
     const voices = new Map<string, TtsEngine>([[voice, tts]]);
+    await warming(['tts', 'vad', 'stt'], () => warmSpeech({ vad, stt, tts }, warmOptions));
     const fillers = config.realtime.fillers
       ? await FillerBank.build(voices, config.realtime.fillerPhrases, logger)
       : undefined;
     // Sessions start in this format: their first filler then costs no resampling.
     const { outputFormat } = defaultSettings(config, voice);
     for (const f of fillers?.all() ?? []) encodeForWire(f.samples, f.sampleRate, outputFormat);
-    try {
-      await warmUp(
-        { vad, stt, llm, tts },
-        {
-          timeoutMs: Math.max(config.stt.timeoutMs, config.llm.timeoutMs),
-          instructions: config.realtime.instructions,
-          onWarm: (stage, ms) => {
-            readiness.warmed(stage, ms);
-            logger.info({ stage, warmMs: Math.round(ms) }, 'engine warmed up');
-          },
-        },
-      );
-    } catch (err) {
-      const warming = (['tts', 'vad', 'stt', 'llm'] as const).find(
-        (s) => readiness.engines[s].state === 'warming',
-      );
-      if (warming) readiness.failed(warming, err);
-      throw err;
-    }
+    return { vad, stt, tts, voice, voices, fillers, ...optional };
+  })();
+  const llmWarmed = llmReady.then(async (llm) => {
+    await warming(['llm'], () => warmLlm(llm, config.stt.language, warmOptions));
+    return llm;
+  });
+  try {
+    const [speech, llm] = await Promise.all([speechReady, llmWarmed]);
+    const { vad, stt, tts, turn, turnUnavailable, voice, voices, fillers } = speech;
     logger.info({ readyAfterMs: readiness.readyAfterMs }, 'engines loaded and warmed up');
     return {
       engines: superviseEngines(
@@ -104,6 +117,8 @@ export async function loadRuntime(
       },
     };
   } catch (err) {
+    // The other half may still be loading: close everything once it has settled.
+    await Promise.allSettled([speechReady, llmWarmed]);
     await Promise.allSettled(loaded.map((e) => e.close()));
     throw err;
   }
