@@ -312,6 +312,12 @@ describe('HTTP routes (scripted engines)', () => {
     expect(value('voice_sentence_cache_hits_total', {})).toBeGreaterThan(0); // "Bien sûr." again
     expect(value('voice_active_sessions', { transport: 'realtime' })).toBe(0);
     expect(value('voice_engine_ready', { stage: 'stt' })).toBe(1);
+    // Each /her/chat answer ran one LLM job and at least one TTS job through their queues.
+    expect(value('voice_engine_queue_jobs_total', { stage: 'llm', lane: 'batch' })).toBeGreaterThanOrEqual(2);
+    expect(value('voice_engine_queue_jobs_total', { stage: 'tts', lane: 'batch' })).toBeGreaterThanOrEqual(2);
+    expect(
+      value('voice_engine_queue_wait_seconds_total', { stage: 'llm', lane: 'batch' }),
+    ).toBeGreaterThanOrEqual(0);
     family('voice_interruptions_total');
     family('voice_fillers_played_total');
     family('voice_gpu_utilization_ratio');

@@ -4,6 +4,21 @@ import { LaneQueue, LivePriority } from './lanes.js';
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 describe('LaneQueue', () => {
+  it('counts the jobs of each lane and the time they waited for a slot', async () => {
+    const q = new LaneQueue();
+    let release!: () => void;
+    const first = q.run('live', () => new Promise<void>((r) => (release = r)));
+    const second = q.run('partial', () => Promise.resolve());
+    await new Promise((r) => setTimeout(r, 30));
+    release();
+    await Promise.all([first, second]);
+    expect(q.waits.live.jobs).toBe(1);
+    expect(q.waits.live.ms).toBeLessThan(5);
+    expect(q.waits.partial.jobs).toBe(1);
+    expect(q.waits.partial.ms).toBeGreaterThanOrEqual(25);
+    expect(q.waits.batch).toEqual({ jobs: 0, ms: 0 });
+  });
+
   it('runs one job at a time, live jobs before queued batch jobs', async () => {
     const q = new LaneQueue();
     const order: string[] = [];

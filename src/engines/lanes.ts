@@ -90,6 +90,11 @@ interface Waiting {
   start: () => void;
 }
 
+export interface QueueWait {
+  jobs: number;
+  ms: number;
+}
+
 /**
  * Jobs by lane: a live voice turn never waits behind queued partials or HTTP work, and a running
  * job of a lower lane is asked to step aside (`onPreempt`) when a higher one arrives and no slot
@@ -98,6 +103,12 @@ interface Waiting {
  * with 503 and `Retry-After`). A failed job does not stop the next.
  */
 export class LaneQueue {
+  /** Jobs started per lane and the time they waited for a slot, since start-up (`/metrics`). */
+  readonly waits: Record<Lane, QueueWait> = {
+    live: { jobs: 0, ms: 0 },
+    partial: { jobs: 0, ms: 0 },
+    batch: { jobs: 0, ms: 0 },
+  };
   private readonly waiting: Record<Lane, Waiting[]> = { live: [], partial: [], batch: [] };
   private readonly running = new Set<LaneSlot>();
   private idleWaiters: (() => void)[] = [];
@@ -150,9 +161,12 @@ export class LaneQueue {
         reject(abortReason(signal!));
         this.settleIdle();
       };
+      const queuedAt = performance.now();
       const entry: Waiting = {
         start: () => {
           signal?.removeEventListener('abort', onAbort);
+          this.waits[lane].jobs++;
+          this.waits[lane].ms += performance.now() - queuedAt;
           const slot: LaneSlot = { lane, onPreempt: undefined };
           this.running.add(slot);
           const live = lane === 'live' && this.options.livePriority;

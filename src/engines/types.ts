@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { LivePriority } from './lanes.js';
+import type { Lane, LivePriority, QueueWait } from './lanes.js';
 import type { LlmEngine } from './llm/types.js';
 import type { SttEngine } from './stt/types.js';
 import type { TtsEngine } from './tts/types.js';
@@ -77,4 +77,6 @@ export interface EngineSet {
   defaultVoice: string;
   turn?: TurnEngine;
   turnUnavailable?: string;
+  /** The queues in front of the engines, by stage (supervised sets): their waits feed `/metrics`. */
+  queues?: { stage: 'stt' | 'llm' | 'tts'; waits: Record<Lane, QueueWait> }[];
 }

@@ -153,6 +153,35 @@ export class Metrics implements TurnMetrics {
           this.set({ stage }, readiness?.engines[stage].state === 'ready' ? 1 : 0);
       },
     });
+    // Counters, not a histogram: the queues keep running totals, read at scrape time. The mean
+    // wait over a window is rate(…wait_seconds_total) / rate(…jobs_total).
+    const queueTotals = (read: (w: { jobs: number; ms: number }) => number) =>
+      function (this: Counter<'stage' | 'lane'>) {
+        const totals = new Map<string, { stage: string; lane: string; value: number }>();
+        for (const q of sources.runtime()?.engines.queues ?? [])
+          for (const [lane, w] of Object.entries(q.waits)) {
+            const key = `${q.stage}/${lane}`;
+            const t = totals.get(key) ?? { stage: q.stage, lane, value: 0 };
+            t.value += read(w);
+            totals.set(key, t);
+          }
+        this.reset();
+        for (const t of totals.values()) this.inc({ stage: t.stage, lane: t.lane }, t.value);
+      };
+    new Counter({
+      name: 'voice_engine_queue_jobs_total',
+      help: 'Jobs that left an engine queue to run, by stage (stt, llm, tts) and lane (live, partial, batch).',
+      labelNames: ['stage', 'lane'],
+      registers,
+      collect: queueTotals((w) => w.jobs),
+    });
+    new Counter({
+      name: 'voice_engine_queue_wait_seconds_total',
+      help: 'Seconds those jobs waited for the engine, by stage and lane.',
+      labelNames: ['stage', 'lane'],
+      registers,
+      collect: queueTotals((w) => w.ms / 1000),
+    });
     // The first GPU gauge reads nvidia-smi once per scrape and sets all three (gauges are
     // serialized in registration order, after their own collect).
     const gpuUtil: Gauge<'gpu' | 'name'> = new Gauge({

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { LaneQueue, LivePriority } from '../engines/lanes.js';
 import { ScheduledLlm, ScheduledTts, WatchedStt } from '../engines/scheduled.js';
+import type { WhisperStt } from '../engines/stt/whisper.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import type { EngineSet } from '../engines/types.js';
 import type { Logger } from '../log.js';
@@ -24,15 +25,12 @@ export function superviseEngines(
   const health = (stage: Stage) => new EngineHealth(stage, readiness, c, logger);
   const ttsHealth = health('tts');
   const voices = new Map<string, TtsEngine>();
-  for (const [id, tts] of engines.voices)
-    voices.set(
-      id,
-      new ScheduledTts(
-        tts,
-        new LaneQueue({ name: `voice ${id}`, maxBatchWaiting: c.maxQueuedHttpJobs, livePriority }),
-        ttsHealth,
-      ),
-    );
+  const voiceQueues: LaneQueue[] = [];
+  for (const [id, tts] of engines.voices) {
+    const queue = new LaneQueue({ name: `voice ${id}`, maxBatchWaiting: c.maxQueuedHttpJobs, livePriority });
+    voiceQueues.push(queue);
+    voices.set(id, new ScheduledTts(tts, queue, ttsHealth));
+  }
   const llmQueue = new LaneQueue({
     name: engines.llm.info.engine,
     capacity: c.llmParallel,
@@ -41,10 +39,16 @@ export function superviseEngines(
   });
   const stt = new WatchedStt(engines.stt, health('stt'));
   stt.useLivePriority(livePriority);
+  const sttWaits = (engines.stt as Partial<Pick<WhisperStt, 'waits'>>).waits;
   return {
     ...engines,
     stt,
     llm: new ScheduledLlm(engines.llm, llmQueue, health('llm')),
     voices,
+    queues: [
+      ...(sttWaits ? [{ stage: 'stt' as const, waits: sttWaits }] : []),
+      { stage: 'llm', waits: llmQueue.waits },
+      ...voiceQueues.map((q) => ({ stage: 'tts' as const, waits: q.waits })),
+    ],
   };
 }

@@ -78,6 +78,11 @@ export class WhisperStt implements SttEngine, QueuedEngine {
     this.jobs.admitBatch();
   }
 
+  /** Waits of whisper's own queue (one state, one job at a time). */
+  get waits(): LaneQueue['waits'] {
+    return this.jobs.waits;
+  }
+
   useLivePriority(priority: LivePriority): void {
     this.jobs.useLivePriority(priority);
   }
