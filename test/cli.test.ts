@@ -127,17 +127,25 @@ describe('voice CLI', () => {
     expect(r.stdout).toMatch(/^tts\s+ready\s+espeak-ng, model fr, cpu, 1 thread\(s\), loaded in \d+ ms$/m);
   });
 
-  it('doctor says why an engine is not ready, and falls back from CUDA with a warning', () => {
+  it('doctor says why an engine is not ready, and falls back from CUDA (Whisper, llama.cpp) with a warning', () => {
     const empty = mkdtempSync(join(tmpdir(), 'voice-nomodels-'));
     const r = voice(['doctor'], { MODELS_DIR: empty });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^stt\s+NOT READY\s+model ggml-base-q5_1: .*voice models fetch ggml-base-q5_1/m);
-    const cuda = voice(['doctor'], { VOICE_STT_DEVICE: 'cuda' });
+    const cuda = voice(['doctor'], {
+      VOICE_STT_DEVICE: 'cuda',
+      VOICE_LLM_ENGINE: 'llamacpp',
+      VOICE_LLM_DEVICE: 'cuda',
+    });
     expect(cuda.code).toBe(0);
     expect(cuda.stdout).toMatch(
       /^stt\s+ready\s+whisper\.cpp, model ggml-base-q5_1, cpu \(asked for cuda: CUDA build of whisper\.cpp not available/m,
     );
+    expect(cuda.stdout).toMatch(
+      /^llm\s+ready\s+llama\.cpp, model SmolLM2-135M-Instruct\.Q4_1, cpu \(asked for cuda: CUDA build of llama\.cpp not available/m,
+    );
     expect(cuda.stderr.match(/STT falls back to CPU/g)).toHaveLength(1);
+    expect(cuda.stderr.match(/LLM falls back to CPU/g)).toHaveLength(1);
   });
 
   it('doctor: a missing or wrong end-of-turn model is DEGRADED (server_vad), not a failure', () => {
