@@ -3,9 +3,24 @@
 # (Debian/Ubuntu): the whisper.cpp build tools, espeak-ng (phonemes for Piper, fallback voice) and
 # ffmpeg (uploads in mp3, m4a, ogg, webm or flac), and Chromium (the voice page's end-to-end tests).
 # npm install then compiles whisper.cpp's Node addon for this CPU (scripts/build-whisper.sh).
+#   --build    the build tools only, no browser (an image's build stage)
+#   --runtime  what the running service needs only: espeak-ng and ffmpeg (an image's last stage)
 set -euo pipefail
 
+mode=${1:-all}
 need=()
+if [ "$mode" = --runtime ]; then
+  command -v espeak-ng >/dev/null || need+=(espeak-ng)
+  command -v ffmpeg >/dev/null || need+=(ffmpeg)
+  if [ ${#need[@]} -eq 0 ]; then echo "setup: runtime packages present"; exit 0; fi
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+  # An image keeps no package lists.
+  [ -f /.dockerenv ] && $sudo rm -rf /var/lib/apt/lists/*
+  exit 0
+fi
 command -v cmake >/dev/null || need+=(cmake)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
@@ -13,7 +28,7 @@ command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3) # node-gyp (better-sqlite3)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
-[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromium ] || [ "$mode" = --build ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup: system packages present (cmake, g++, make, git, python3, espeak-ng, ffmpeg, chromium)"
   exit 0

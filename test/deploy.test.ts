@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../src/config.js';
+
+/**
+ * Dockerfile.cuda and compose.yaml cannot be built here (no container registry is reachable):
+ * they are linted with BuildKit's own rules and the Compose loader (scripts/deploy-lint, built by
+ * scripts/install-deploy-lint.sh), and every script, path and setting they name is checked.
+ */
+const LINT = join(
+  process.env.VOICE_SERVERS ?? join(homedir(), '.cache/voice-assistant/servers'),
+  'deploy-lint',
+);
+const tmp = mkdtempSync(join(tmpdir(), 'voice-deploy-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function lint(...files: string[]) {
+  if (!existsSync(LINT)) throw new Error(`${LINT} is missing: run bash scripts/install-deploy-lint.sh`);
+  const r = spawnSync(LINT, files, { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+const dockerfile = readFileSync('Dockerfile.cuda', 'utf8');
+/** Instructions with their continuation lines joined. */
+const instructions = dockerfile
+  .replace(/\\\n\s*/g, ' ')
+  .split('\n')
+  .filter((l) => /^[A-Z]+ /.test(l));
+
+describe('Dockerfile.cuda and compose.yaml', () => {
+  it('lint clean with BuildKit’s rules and the Compose loader', () => {
+    const r = lint('Dockerfile.cuda', 'compose.yaml');
+    expect(r.out).toContain('Dockerfile.cuda: no lint warnings');
+    expect(r.out).toMatch(/compose\.yaml: 3 services \(\[ollama voice weaviate\]\)/);
+    expect(r.code).toBe(0);
+  });
+
+  it('the linter does flag what it should (it can fail)', () => {
+    writeFileSync(join(tmp, 'Dockerfile'), 'FROM debian:12 as Build\nENV a b\nCMD node x.js\n');
+    writeFileSync(join(tmp, 'compose.yaml'), 'services:\n  a:\n    image: x\n    depends_on: [b]\n');
+    const r = lint(join(tmp, 'Dockerfile'), join(tmp, 'compose.yaml'));
+    expect(r.code).toBe(1);
+    for (const rule of ['StageNameCasing', 'FromAsCasing', 'LegacyKeyValueFormat', 'JSONArgsRecommended'])
+      expect(r.out).toContain(rule);
+    expect(r.out).toMatch(/depends on undefined service "?b"?/);
+  });
+
+  it('builds with the project’s own scripts only, and every path it copies exists', () => {
+    const runs = instructions.filter((l) => l.startsWith('RUN '));
+    expect(runs.some((l) => l.includes('bash scripts/setup.sh --build'))).toBe(true);
+    expect(runs.some((l) => l.includes('bash scripts/install.sh'))).toBe(true);
+    expect(runs.some((l) => l.includes('bash /tmp/setup.sh --runtime'))).toBe(true);
+    // No package manager or compiler called around the scripts.
+    for (const l of runs) expect(l).not.toMatch(/apt-get|npm (ci|install)|cmake|make |pip /);
+    for (const l of instructions.filter((i) => i.startsWith('COPY ') && !i.includes('--from='))) {
+      const paths = l.split(/\s+/).slice(1, -1);
+      for (const p of paths) expect(existsSync(p), `${p} (${l})`).toBe(true);
+    }
+    for (const script of dockerfile.match(/scripts\/[\w./-]+\.sh/g) ?? [])
+      expect(existsSync(script)).toBe(true);
+    // The build-whisper step it relies on builds the CUDA variant when asked.
+    expect(readFileSync('scripts/build-whisper.sh', 'utf8')).toMatch(/WHISPER_CUDA/);
+  });
+
+  it('runs as a non-root user with a /ready health check, models and data in volumes', () => {
+    expect(instructions).toContain('USER voice');
+    expect(instructions.find((l) => l.startsWith('HEALTHCHECK '))).toMatch(/127\.0\.0\.1:8080\/ready/);
+    expect(instructions).toContain('VOLUME ["/models", "/data"]');
+    expect(instructions.at(-1)).toBe('CMD ["node", "bin/voice.js", "serve"]');
+  });
+
+  it('sets only settings the service knows (its ENV and compose.yaml’s environment load as config)', () => {
+    const env = Object.fromEntries(
+      [...dockerfile.matchAll(/\b(VOICE_[A-Z_]+|MODELS_DIR)=(\S+)/g)].map((m) => [m[1]!, m[2]!]),
+    );
+    const compose = parse(readFileSync('compose.yaml', 'utf8')) as {
+      services: Record<string, { image?: string; environment?: Record<string, string>; deploy?: unknown }>;
+    };
+    const config = loadConfig({ env: { ...env, ...compose.services.voice!.environment } });
+    expect(config.stt.device).toBe('cuda');
+    expect(config.llm.engine).toBe('ollama');
+    expect(config.llm.ollamaHost).toBe('http://ollama:11434');
+    expect(config.rag.engine).toBe('weaviate');
+    expect(config.server.host).toBe('0.0.0.0');
+    expect(compose.services.ollama!.image).toMatch(/^ollama\/ollama:/);
+    expect(compose.services.weaviate!.image).toMatch(/^cr\.weaviate\.io\/semitechnologies\/weaviate:/);
+    expect(JSON.stringify(compose.services.voice!.deploy)).toContain('"capabilities":["gpu"]');
+  });
+});
