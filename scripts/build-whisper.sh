@@ -18,7 +18,9 @@
 #     the JS thread while loading a model, and a blocking call there deadlocks; it is also
 #     unref'd so it does not keep a process alive.
 # Output: native/whisper/index.node (git-ignored). A stamp makes a second run instant.
-# Needs cmake, g++ and git (scripts/setup.sh installs the Debian packages).
+# With CUDA (WHISPER_CUDA=1, or `auto`, the default, when nvcc is on the PATH): also
+# native/whisper-cuda/index.node, the same sources and patches with GGML_CUDA=ON (stt.device cuda).
+# Needs cmake, g++ and git (scripts/setup.sh installs the Debian packages); CUDA needs the toolkit.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,8 +43,15 @@ done
 
 wversion=$(node -p "require('$pkg/package.json').version")
 lversion=$(node -p "require('$nm/node-llama-cpp/package.json').version")
-stamp="whisper.node=$wversion node-llama-cpp=$lversion script=$(cat "$0" "$root/scripts/whisper-addon/CMakeLists.txt" | sha256sum | cut -c1-16) abi=$(node -p process.versions.modules) cpu=$(grep -m1 -o 'avx2' /proc/cpuinfo || echo noavx2)"
-if [ -f "$out/index.node" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+cuda=0
+case "${WHISPER_CUDA:-auto}" in
+  1) cuda=1 ;;
+  auto) command -v nvcc >/dev/null && cuda=1 ;;
+esac
+cuda_out="$root/native/whisper-cuda"
+stamp="cuda=$cuda whisper.node=$wversion node-llama-cpp=$lversion script=$(cat "$0" "$root/scripts/whisper-addon/CMakeLists.txt" | sha256sum | cut -c1-16) abi=$(node -p process.versions.modules) cpu=$(grep -m1 -o 'avx2' /proc/cpuinfo || echo noavx2)"
+if [ -f "$out/index.node" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] &&
+  { [ "$cuda" = 0 ] || [ -f "$cuda_out/index.node" ]; }; then
   echo "build-whisper: up to date ($stamp)"
   exit 0
 fi
@@ -72,13 +81,24 @@ grep -q 'AsyncWorker::OnError' "$work/binding/src/WhisperContext.cpp" && fail "e
 perl -0pi -e 's/g_js_log_callback\.BlockingCall\(/g_js_log_callback.NonBlockingCall(/; s/(                1\n            \);\n)/$1            g_js_log_callback.Unref(info.Env());\n/' "$work/binding/src/WhisperContext.cpp"
 grep -q 'g_js_log_callback.NonBlockingCall(' "$work/binding/src/WhisperContext.cpp" && grep -q 'g_js_log_callback.Unref' "$work/binding/src/WhisperContext.cpp" || fail "log-callback patch did not apply"
 
-cmake -S "$root/scripts/whisper-addon" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
-  -DGGML_DIR="$work/llama.cpp/ggml" -DWHISPER_NODE_DIR="$work/binding" -DWHISPER_VERSION="$wversion" \
-  -DNODE_INC="$node_inc" -DNAPI_INC="$napi" -DGGML_NATIVE=ON -DGGML_OPENMP=OFF \
-  >"$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; fail "cmake configure failed (log: $out/build.log)"; }
-cmake --build "$work/build" -j "$jobs" >>"$out/build.log" 2>&1 || { grep -m20 -i 'error' "$out/build.log" >&2; fail "compile failed (log: $out/build.log)"; }
-
-cp "$work/build/index.node" "$out/index.node"
+# One configure and build per variant, from the same patched sources.
+build() { # build DIR OUTFILE [CMAKE_OPTION...]
+  local dir=$1 target=$2
+  shift 2
+  cmake -S "$root/scripts/whisper-addon" -B "$dir" -DCMAKE_BUILD_TYPE=Release \
+    -DGGML_DIR="$work/llama.cpp/ggml" -DWHISPER_NODE_DIR="$work/binding" -DWHISPER_VERSION="$wversion" \
+    -DNODE_INC="$node_inc" -DNAPI_INC="$napi" -DGGML_NATIVE=ON -DGGML_OPENMP=OFF "$@" \
+    >>"$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; fail "cmake configure failed (log: $out/build.log)"; }
+  cmake --build "$dir" -j "$jobs" >>"$out/build.log" 2>&1 || { grep -m20 -i 'error' "$out/build.log" >&2; fail "compile failed (log: $out/build.log)"; }
+  mkdir -p "$(dirname "$target")"
+  cp "$dir/index.node" "$target"
+}
+: >"$out/build.log"
+build "$work/build" "$out/index.node"
+if [ "$cuda" = 1 ]; then
+  echo "build-whisper: building the CUDA variant (GGML_CUDA=ON)"
+  build "$work/build-cuda" "$cuda_out/index.node" -DGGML_CUDA=ON -DWHISPER_CUDA=ON
+fi
 echo "$stamp" >"$out/stamp"
 rm -rf "$work"
-echo "build-whisper: built $out/index.node"
+echo "build-whisper: built $out/index.node$([ "$cuda" = 1 ] && echo " and $cuda_out/index.node")"

@@ -43,6 +43,8 @@ const require = createRequire(import.meta.url);
 
 /** The addon scripts/build-whisper.sh compiles for this CPU (the npm prebuilt has no AVX). */
 export const HOST_ADDON = fileURLToPath(new URL('../../../native/whisper/index.node', import.meta.url));
+/** Its CUDA variant, built beside it when the CUDA toolkit is there (WHISPER_CUDA, nvcc). */
+export const CUDA_ADDON = fileURLToPath(new URL('../../../native/whisper-cuda/index.node', import.meta.url));
 const CUDA_PACKAGE = '@fugood/node-whisper-linux-x64-cuda';
 
 export function loadHostAddon(): NativeWhisperModule {
@@ -53,7 +55,11 @@ export function loadHostAddon(): NativeWhisperModule {
   return require(HOST_ADDON) as NativeWhisperModule;
 }
 
-/** The CUDA build published by @fugood (optional package, installed by the user on GPU machines). */
+/**
+ * The CUDA addon built here (with this project's patches: mid-graph abort, audioCtx, maxTokens,
+ * beam search), else the CUDA build published by @fugood (an optional package, without them).
+ */
 export function loadCudaAddon(): NativeWhisperModule {
+  if (existsSync(CUDA_ADDON)) return require(CUDA_ADDON) as NativeWhisperModule;
   return require(CUDA_PACKAGE) as NativeWhisperModule;
 }
