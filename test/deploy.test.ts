@@ -5,11 +5,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import { buildServer } from '../src/server.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { fakeRuntime } from '../src/testing/fake-runtime.js';
 
 /**
- * Dockerfile.cuda and compose.yaml cannot be built here (no container registry is reachable):
- * they are linted with BuildKit's own rules and the Compose loader (scripts/deploy-lint, built by
- * scripts/install-deploy-lint.sh), and every script, path and setting they name is checked.
+ * Dockerfile.cuda and compose.yaml cannot be built here (no container registry is reachable), nor
+ * can Grafana run: they are linted with BuildKit's own rules, the Compose loader and Prometheus's
+ * PromQL parser (scripts/deploy-lint, built by scripts/install-deploy-lint.sh), and every script,
+ * path, setting and metric they name is checked.
  */
 const LINT = join(
   process.env.VOICE_SERVERS ?? join(homedir(), '.cache/voice-assistant/servers'),
@@ -89,5 +94,54 @@ describe('Dockerfile.cuda and compose.yaml', () => {
     expect(compose.services.ollama!.image).toMatch(/^ollama\/ollama:/);
     expect(compose.services.weaviate!.image).toMatch(/^cr\.weaviate\.io\/semitechnologies\/weaviate:/);
     expect(JSON.stringify(compose.services.voice!.deploy)).toContain('"capabilities":["gpu"]');
+  });
+});
+
+describe('grafana/voice-assistant.json', () => {
+  it('every panel’s PromQL parses (Prometheus’s parser) and selects only metrics the service exposes', async () => {
+    const r = lint('grafana/voice-assistant.json');
+    expect(r.code, r.out).toBe(0);
+    const panels = JSON.parse(r.out) as Record<string, string[]>;
+    // What the dashboard promises: per-stage latency, fillers, barge-ins, sessions, queue wait, GPU.
+    const used = new Set(Object.values(panels).flat());
+    for (const name of [
+      'voice_turn_stage_seconds_bucket',
+      'voice_fillers_played_total',
+      'voice_interruptions_total',
+      'voice_active_sessions',
+      'voice_engine_queue_wait_seconds_total',
+      'voice_gpu_utilization_ratio',
+    ])
+      expect(used).toContain(name);
+    const runtime = await fakeRuntime();
+    const app = await buildServer({
+      config: loadConfig({ env: {} }),
+      logger: silentLogger,
+      runtime: () => runtime,
+      store: new SqliteStore(':memory:'),
+    });
+    try {
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const exposed = new Set<string>();
+      for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+        exposed.add(name!);
+        if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exposed.add(`${name}${s}`);
+      }
+      for (const [title, names] of Object.entries(panels))
+        for (const name of names) expect(exposed, `panel "${title}": ${name}`).toContain(name);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a query that does not parse is an error naming its panel', () => {
+    const bad = join(tmp, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({ panels: [{ type: 'timeseries', title: 't', targets: [{ expr: 'rate(x[5m]' }] }] }),
+    );
+    const r = lint(bad);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/panel "t": 1:11: parse error: unclosed left parenthesis/);
   });
 });

@@ -1,7 +1,10 @@
 // Command deploy-lint checks the deployment files offline, as CI cannot reach a container
-// registry: Dockerfiles with BuildKit's own lint rules (those of `docker build --check`), Compose
-// files as `docker compose config` loads them (the Compose Specification's schema, then the
-// model). Usage: deploy-lint FILE... (a .yaml/.yml file is a Compose file). Exit 1 on a warning.
+// registry or run Grafana: Dockerfiles with BuildKit's own lint rules (those of `docker build
+// --check`), Compose files as `docker compose config` loads them (the Compose Specification's
+// schema, then the model), Grafana dashboards' PromQL with Prometheus's own parser (it prints the
+// metric names each panel selects, for a test to check against the service's /metrics).
+// Usage: deploy-lint FILE... (.yaml/.yml: Compose, .json: dashboard, else Dockerfile). Exit 1 on
+// a warning or an error.
 package main
 
 import (
@@ -68,6 +71,13 @@ func main() {
 	}
 	failed := false
 	for _, path := range os.Args[1:] {
+		if strings.HasSuffix(path, ".json") {
+			if err := lintDashboard(path); err != nil {
+				fmt.Printf("%s: %v\n", path, err)
+				failed = true
+			}
+			continue
+		}
 		if strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") {
 			if err := lintCompose(path); err != nil {
 				fmt.Printf("%s: %v\n", path, err)
