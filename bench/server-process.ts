@@ -8,20 +8,26 @@ export interface ServerProcess {
   /** `http://127.0.0.1:PORT` */
   base: string;
   child: ChildProcess;
-  /** performance.now() when the process was started. */
+  /** performance.now() when the process was started, and when it logged that it listens. */
   startedAt: number;
+  listeningAt: number;
   stop(): Promise<void>;
 }
 
 /**
  * `voice serve` in its own process on a free port, with its own store in a temporary folder: a
  * benchmark client then measures the service as a remote client would. Warnings and errors of the
- * server's JSON log (stderr) are passed on.
+ * server's JSON log (stderr) are passed on. `listeningAt`: performance.now() when it said so.
  */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string> = {},
+  options: { compiled?: boolean } = {},
+): Promise<ServerProcess> {
   const data = mkdtempSync(join(tmpdir(), 'voice-bench-'));
+  // Compiled: `bin/voice.js`, as `npm start` and the image run it (a cold start without tsx).
+  const entry = options.compiled ? ['bin/voice.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [...entry, 'serve', '--port', '0'], {
     env: {
       ...process.env,
       VOICE_STORE_PATH: join(data, 'conversations.db'),
@@ -43,6 +49,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     base,
     child,
     startedAt,
+    listeningAt: performance.now(),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -51,11 +58,11 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   };
 }
 
-/** Polls /ready until 200; returns its report. */
-export async function waitReady<T>(base: string): Promise<T> {
+/** Polls /ready every `everyMs` until 200; returns its report. */
+export async function waitReady<T>(base: string, everyMs = 25): Promise<T> {
   for (;;) {
     const res = await fetch(`${base}/ready`);
     if (res.status === 200) return (await res.json()) as T;
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

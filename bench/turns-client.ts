@@ -10,6 +10,7 @@ import { readWav } from '../src/audio/wav.js';
 import { resample } from '../src/audio/resample.js';
 import { RealtimeTestClient } from '../src/testing/realtime-client.js';
 import { TESTAUDIO_DIR, frenchCommands } from '../src/testing/testaudio.js';
+import { cadence } from './triade/cadence.js';
 
 export interface PauseCase {
   file: string;
@@ -37,6 +38,10 @@ export interface TurnMeasures {
   reactions: number[];
   /** Speech onset sent → `x_speech_onset` received (where a client pauses playback), per barge-in. */
   onsetReactions: number[];
+  /** Per completed turn: answer audio chunks that came after playback had run dry (bench/triade/cadence.ts). */
+  underruns: number[];
+  /** Per turn with a filler: silence between the filler's end and the first answer audio, ms. */
+  fillerGaps: number[];
   /** Barge-ins that found the answer already over, so nothing was interrupted. */
   missedBargeIns: number;
   pauses: PauseCase[];
@@ -51,7 +56,12 @@ const clips = frenchCommands();
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** Short answers keep the benchmark about latency, not about listening to whole answers. */
-async function session(): Promise<{ client: RealtimeTestClient; prefixPaddingMs: number; type: string }> {
+async function session(): Promise<{
+  client: RealtimeTestClient;
+  prefixPaddingMs: number;
+  type: string;
+  rate: number;
+}> {
   const client = await RealtimeTestClient.connect(url!);
   client.send({
     type: 'session.update',
@@ -62,10 +72,19 @@ async function session(): Promise<{ client: RealtimeTestClient; prefixPaddingMs:
     },
   });
   const updated = await client.waitFor('session.updated');
-  const td = (
-    updated.session as { audio: { input: { turn_detection: { type: string; prefix_padding_ms?: number } } } }
-  ).audio.input.turn_detection;
-  return { client, prefixPaddingMs: td.prefix_padding_ms ?? 300, type: td.type };
+  const { audio } = updated.session as {
+    audio: {
+      input: { turn_detection: { type: string; prefix_padding_ms?: number } };
+      output: { format: { rate?: number } };
+    };
+  };
+  const td = audio.input.turn_detection;
+  return {
+    client,
+    prefixPaddingMs: td.prefix_padding_ms ?? 300,
+    type: td.type,
+    rate: audio.output.format.rate ?? 24000,
+  };
 }
 
 const m: TurnMeasures = {
@@ -76,6 +95,8 @@ const m: TurnMeasures = {
   longUtterances: 0,
   partialBeforeStop: 0,
   transcripts: [],
+  underruns: [],
+  fillerGaps: [],
   reactions: [],
   onsetReactions: [],
   missedBargeIns: 0,
@@ -101,7 +122,12 @@ for (let i = 0; i < turns; i++) {
   const mine = c.events.filter((e) => e.response_id === done.response.id);
   const firstAudio = mine.find((e) => e.type === 'response.output_audio.delta');
   const firstAnswer = mine.find((e) => e.type === 'response.output_audio_transcript.delta');
-  if (done.response.status === 'completed') m.marks.push(done.response.x_timings.marks);
+  if (done.response.status === 'completed') {
+    m.marks.push(done.response.x_timings.marks);
+    const played = cadence(c.events, done.response.id, first.rate);
+    m.underruns.push(played.underruns);
+    if (played.fillerGapMs !== undefined) m.fillerGaps.push(played.fillerGapMs);
+  }
   m.lastWordTo.committed.push(committed.at - lastWord);
   if (transcript) m.lastWordTo.transcript.push(transcript.at - lastWord);
   if (firstAudio) {

@@ -82,6 +82,7 @@ describe('voice CLI', () => {
     expectOneLineError(voice(['transcribe']), /expected one WAV file/);
     expectOneLineError(voice(['transcribe', 'a.wav', '--lang', 'fr']), /Unknown option '--lang'/);
     expectOneLineError(voice(['frobnicate']), /unknown command "frobnicate"/);
+    expectOneLineError(voice(['bench', 'speed']), /expected one benchmark: triade/);
     expectOneLineError(
       voice(['vad', join(TESTAUDIO_DIR, 'vad/cobra_sample.wav'), '--threshold', 'high']),
       /--threshold expects a number/,

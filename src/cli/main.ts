@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   kb: () => import('./kb.js'),
   doctor: () => import('./doctor.js'),
   config: () => import('./config.js'),
+  bench: () => import('./bench.js'),
 };
 
 function usage(): string {

@@ -9,4 +9,5 @@ export const USAGE = {
   kb: 'voice kb add FILE|DIR... | list | search "QUESTION" [--k N] | remove ID [--json]',
   doctor: 'voice doctor [--json]',
   config: 'voice config [--markdown]',
+  bench: 'voice bench triade [--quick] [--out DIR] [--url URL] [--with-tests] [--sessions 1,2,4,8,16]',
 } as const;
