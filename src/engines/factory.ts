@@ -46,6 +46,7 @@ export async function loadStt(
     beamSize: config.stt.beamSize,
     timeoutMs: config.stt.timeoutMs,
     maxBatchWaiting: config.engines.maxQueuedHttpJobs,
+    batchLive: config.stt.liveBatching,
     logger,
     ...(vad ? { vad: { engine: vad, options: segmenterOptions(config) } } : {}),
   });

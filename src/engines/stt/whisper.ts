@@ -8,6 +8,7 @@ import { loadedInfo, type EngineInfo, type EngineLoadOptions, type QueuedEngine 
 import { detectSpeech } from '../vad/segmenter.js';
 import type { SegmenterOptions, VadEngine } from '../vad/types.js';
 import { filterHallucination } from './hallucination.js';
+import { fitsOneWindow, joinTurns, splitTurns } from './live-batch.js';
 import type { SttEngine, Transcript, TranscribeOptions } from './types.js';
 import {
   loadCudaAddon,
@@ -19,6 +20,23 @@ import {
 } from './whisper-native.js';
 
 const WHISPER_RATE = 16000;
+
+type NativeParams = Omit<NativeTranscribeOptions, 'maxThreads'> & { language: string };
+
+/** Voice turns waiting together for one window (see live-batch.ts). */
+interface LiveBatch {
+  params: NativeParams;
+  members: {
+    samples: Float32Array;
+    signal: AbortSignal;
+    onStart: (() => void) | undefined;
+    resolve: (r: NativeTranscribeResult) => void;
+    reject: (err: unknown) => void;
+  }[];
+  started: boolean;
+  /** Aborted when every turn of the batch was dropped: the native job then stops. */
+  stop: AbortController;
+}
 /** whisper.cpp encoder positions per second of audio (1500 for the 30 s window). */
 const CTX_PER_SEC = 50;
 const FULL_CTX = 1500;
@@ -35,6 +53,8 @@ export interface WhisperOptions extends EngineLoadOptions {
   maxBatchWaiting?: number;
   /** When set, audio this VAD finds no speech in is never decoded. */
   vad?: { engine: VadEngine; options: SegmenterOptions };
+  /** Two voice turns waiting at once share one window (live-batch.ts); `stt.liveBatching`. */
+  batchLive?: boolean;
 }
 
 /**
@@ -65,6 +85,10 @@ export function resolveAudioCtx(setting: AudioCtxSetting, durationSec: number): 
 export class WhisperStt implements SttEngine, QueuedEngine {
   private readonly jobs: LaneQueue;
   private closed = false;
+  /** The batch of live turns still waiting in the queue, which one more turn may join. */
+  private openBatch: LiveBatch | undefined;
+  /** Windows that carried two voice turns, and pairs Whisper ran together (then redone one by one). */
+  readonly liveBatches = { joint: 0, redone: 0 };
 
   private constructor(
     private readonly ctx: NativeWhisperContext,
@@ -160,19 +184,17 @@ export class WhisperStt implements SttEngine, QueuedEngine {
     }
 
     const d0 = performance.now();
-    const result = await this.runExclusive(
-      samples,
-      {
-        language,
-        audioCtx,
-        beamSize,
-        ...(opts.translate ? { translate: true } : {}),
-        ...(opts.draftMaxTokens ? { maxTokens: opts.draftMaxTokens, temperatureInc: 0 } : {}),
-      },
-      signal,
-      opts.priority ?? 'live',
-      opts.onStart,
-    );
+    const params: NativeParams = {
+      language,
+      audioCtx,
+      beamSize,
+      ...(opts.translate ? { translate: true } : {}),
+      ...(opts.draftMaxTokens ? { maxTokens: opts.draftMaxTokens, temperatureInc: 0 } : {}),
+    };
+    const lane = opts.priority ?? 'live';
+    const result = await (lane === 'live' && this.options.batchLive && !opts.translate && !opts.draftMaxTokens
+      ? this.runLive(samples, params, signal, opts.onStart)
+      : this.runExclusive(samples, params, signal, lane, opts.onStart));
     timing.decodeMs = performance.now() - d0;
     const level = activeLevelDbfs(samples, WHISPER_RATE);
     const { text, dropped } = filterHallucination(result.result, level);
@@ -194,25 +216,113 @@ export class WhisperStt implements SttEngine, QueuedEngine {
   }
 
   /**
+   * A live turn: joins the turn waiting for Whisper when one waits with the same settings and both
+   * fit one window, else waits as the first of a new batch. The batch runs as one native job;
+   * each turn's promise rejects at once on its own abort, and the job stops only when all did.
+   */
+  private runLive(
+    samples: Float32Array,
+    params: NativeParams,
+    signal: AbortSignal,
+    onStart: (() => void) | undefined,
+  ): Promise<NativeTranscribeResult> {
+    return new Promise((resolve, reject) => {
+      const member = { samples, signal, onStart, resolve, reject };
+      const open = this.openBatch;
+      const first = open?.members[0];
+      let batch = open;
+      if (
+        open &&
+        first &&
+        !open.started &&
+        !open.stop.signal.aborted &&
+        open.members.length === 1 &&
+        JSON.stringify(open.params) === JSON.stringify(params) &&
+        fitsOneWindow(
+          first.samples.length / WHISPER_RATE,
+          samples.length / WHISPER_RATE,
+          params.audioCtx ?? 0,
+        )
+      ) {
+        open.members.push(member);
+        this.openBatch = undefined;
+      } else {
+        batch = { params, members: [member], started: false, stop: new AbortController() };
+        this.openBatch = batch;
+        this.runBatch(batch);
+      }
+      const joined = batch!;
+      signal.addEventListener(
+        'abort',
+        () => {
+          reject(abortReason(signal));
+          if (joined.members.every((m) => m.signal.aborted)) joined.stop.abort(abortReason(signal));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  private runBatch(batch: LiveBatch): void {
+    let running: LiveBatch['members'] = [];
+    const samples = () => {
+      running = batch.members.filter((m) => !m.signal.aborted);
+      const [a, b] = running;
+      return b ? joinTurns(a!.samples, b.samples, WHISPER_RATE) : a!.samples;
+    };
+    const onStart = () => {
+      batch.started = true;
+      if (this.openBatch === batch) this.openBatch = undefined;
+      for (const m of batch.members) if (!m.signal.aborted) m.onStart?.();
+    };
+    this.runExclusive(samples, batch.params, batch.stop.signal, 'live', onStart).then(
+      (result) => {
+        const [a, b] = running;
+        if (!b) return a?.resolve(result);
+        this.liveBatches.joint++;
+        const parts = splitTurns(result, a!.samples.length / WHISPER_RATE);
+        if (parts) {
+          a!.resolve(parts[0]);
+          b.resolve(parts[1]);
+          return;
+        }
+        // Whisper ran the two turns into one another: each alone, first in the queue.
+        this.liveBatches.redone++;
+        for (const m of running)
+          this.runExclusive(m.samples, batch.params, m.signal, 'live', undefined, true).then(
+            m.resolve,
+            m.reject,
+          );
+      },
+      (err: unknown) => {
+        for (const m of batch.members) m.reject(err);
+      },
+    );
+  }
+
+  /**
    * Runs one native job after the previous one has settled, live jobs first; rejects at once on
    * abort. The time limit starts when the job leaves the queue. A batch job that a live job
    * preempts is stopped and run again, first of the batch lane.
    */
   private runExclusive(
-    samples: Float32Array,
-    params: Omit<NativeTranscribeOptions, 'maxThreads'> & { language: string },
+    samples: Float32Array | (() => Float32Array),
+    params: NativeParams,
     signal: AbortSignal,
     lane: Lane,
     onStart?: () => void,
     front = false,
   ): Promise<NativeTranscribeResult> {
-    const pcm = float32ToInt16(samples);
-    // A longer window may take longer, more so while the CPU is shared: twice its duration more.
-    const limitMs = Math.round(this.options.timeoutMs + (2 * samples.length * 1000) / WHISPER_RATE);
+    let limitMs = 0;
     const run = this.jobs.run(
       lane,
       async (slot) => {
         throwIfAborted(signal);
+        // A batch of live turns is put together when it leaves the queue (see runLive).
+        const audio = typeof samples === 'function' ? samples() : samples;
+        const pcm = float32ToInt16(audio);
+        // A longer window may take longer, more so while the CPU is shared: twice its duration more.
+        limitMs = Math.round(this.options.timeoutMs + (2 * audio.length * 1000) / WHISPER_RATE);
         const timeout = AbortSignal.timeout(limitMs);
         const job = this.ctx.transcribeData(pcm.buffer as ArrayBuffer, {
           ...params,
