@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import { machineInfo } from '../src/metrics/machine.js';
 
 export function percentile(values: number[], p: number): number {
@@ -12,3 +13,19 @@ export async function machineLine(threads: string): Promise<string> {
 }
 
 export const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+
+/**
+ * A benchmark client in its own process (its clock and socket reads not held up by the caller's
+ * work): runs `script` with `args` and resolves with the one message it sends back.
+ */
+export function runClient<T>(script: URL, args: string[]): Promise<T> {
+  const child = fork(script, args);
+  return new Promise<T>((resolve, reject) => {
+    let result: T | undefined;
+    child.on('message', (message) => (result = message as T));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`${script.pathname} exited with ${code}`)),
+    );
+  });
+}

@@ -11,7 +11,7 @@
  * [--sessions 1,2,4,8,16]`. Writes DIR/<timestamp>.json, .md and .svg (DIR: bench/results) and
  * prints the table with the delta against the newest earlier run in DIR.
  */
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { frenchCommands } from '../src/testing/testaudio.js';
 import { corpusWer } from '../src/testing/wer.js';
 import { PROMPTS, TEXTS } from './data/prompts.js';
-import { machineLine } from './lib.js';
+import { machineLine, runClient } from './lib.js';
 import { startServerProcess, waitReady, type ServerProcess } from './server-process.js';
 import { herChatKnee, herChatSteps, KNEE_MS, sessionKnee, sessionSteps } from './triade/capacity.js';
 import { chat, connectivity, herChat, probe, transcribe, tts } from './triade/probes.js';
@@ -188,6 +188,12 @@ try {
     version: 1,
     at: new Date().toISOString(),
     command,
+    // What the run changed from the defaults (never a key or a secret).
+    environment: Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) => k.startsWith('VOICE_') && !/KEY|SECRET|TOKEN|PASSWORD/.test(k),
+      ) as [string, string][],
+    ),
     machine,
     profile,
     quick,
@@ -282,20 +288,12 @@ function fmtMs(v: number): string {
 
 /** bench/turns-client.ts in its own process on `url`. */
 function turnsClient(url: string, turns: number, bargeIns: number, pauses: number): Promise<TurnMeasures> {
-  const child = fork(new URL('./turns-client.ts', import.meta.url), [
+  return runClient(new URL('./turns-client.ts', import.meta.url), [
     url,
     String(turns),
     String(bargeIns),
     String(pauses),
   ]);
-  return new Promise((resolvePromise, reject) => {
-    let result: TurnMeasures | undefined;
-    child.on('message', (message) => (result = message as TurnMeasures));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      result ? resolvePromise(result) : reject(new Error(`turns client exited with ${code}`)),
-    );
-  });
 }
 
 /** The newest earlier result in `dir`, for the delta. */

@@ -17,7 +17,6 @@
  * their topic (bench/data/maison.md), partial transcripts on in both: whether the passages were
  * found before the turn ended, and what retrieval costs the first answer audio.
  */
-import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DEFAULT_CHUNKING } from '../src/rag/chunker.js';
 import { parseDocument } from '../src/rag/formats.js';
@@ -28,7 +27,7 @@ import { ModelManager } from '../src/models/manager.js';
 import { loadRuntime } from '../src/runtime/runtime.js';
 import type { TurnMeasures } from './turns-client.js';
 import { corpusWer } from '../src/testing/wer.js';
-import { fmt, machineLine, percentile } from './lib.js';
+import { fmt, machineLine, percentile, runClient } from './lib.js';
 import { listenOnLoopback } from '../src/testing/listen.js';
 
 const args = process.argv.slice(2);
@@ -54,13 +53,7 @@ const url = `${base.replace('http', 'ws')}/v1/realtime`;
 
 /** The client half in its own process, on `target`. */
 function measure(target: string): Promise<TurnMeasures> {
-  const child = fork(new URL('./turns-client.ts', import.meta.url), [target, turns, bargeIns, pauses]);
-  return new Promise<TurnMeasures>((resolve, reject) => {
-    let result: TurnMeasures | undefined;
-    child.on('message', (message) => (result = message as TurnMeasures));
-    child.on('error', reject);
-    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`client exited with ${code}`))));
-  });
+  return runClient(new URL('./turns-client.ts', import.meta.url), [target, turns, bargeIns, pauses]);
 }
 
 if (fallbackMode) await compareFallback();

@@ -2,8 +2,8 @@
  * Capacité: how many simultaneous voice sessions (and /her/chat requests) one instance serves
  * before its first answer audio passes the bar. Each step runs with the server to itself.
  */
-import { fork } from 'node:child_process';
 import { PROMPTS } from '../data/prompts.js';
+import { runClient } from '../lib.js';
 import type { CapacityMeasures } from './capacity-client.js';
 import { herChat } from './probes.js';
 import { p } from './score.js';
@@ -35,22 +35,6 @@ export interface HerChatStep extends StepUsage {
   totalP95: number;
 }
 
-function runClient(url: string, sessions: number, turns: number): Promise<CapacityMeasures> {
-  const child = fork(new URL('./capacity-client.ts', import.meta.url), [
-    url,
-    String(sessions),
-    String(turns),
-  ]);
-  return new Promise((resolve, reject) => {
-    let result: CapacityMeasures | undefined;
-    child.on('message', (message) => (result = message as CapacityMeasures));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      result ? resolve(result) : reject(new Error(`capacity client exited with ${code}`)),
-    );
-  });
-}
-
 export async function sessionSteps(
   base: string,
   url: string,
@@ -60,7 +44,13 @@ export async function sessionSteps(
 ): Promise<SessionStep[]> {
   const steps: SessionStep[] = [];
   for (const n of counts) {
-    const { value: m, usage } = await withUsage(base, () => runClient(url, n, turns));
+    const { value: m, usage } = await withUsage(base, () =>
+      runClient<CapacityMeasures>(new URL('./capacity-client.ts', import.meta.url), [
+        url,
+        String(n),
+        String(turns),
+      ]),
+    );
     const step: SessionStep = {
       sessions: n,
       turns: m.completed,

@@ -44,7 +44,8 @@ export function markdown(r: TriadeResult, previous: TriadeResult | undefined, sv
   const out: string[] = [];
   out.push(`# TRIADE ${r.at}${r.quick ? ' (quick: one iteration of each figure)' : ''}`);
   out.push('');
-  out.push(`- command: \`${r.command}\``);
+  const env = Object.entries(r.environment ?? {}).map(([k, v]) => `${k}=${v}`);
+  out.push(`- command: \`${env.length ? `${env.join(' ')} ` : ''}${r.command}\``);
   out.push(`- ${r.machine}`);
   out.push(
     `- service: ${r.target}; engines: ${Object.entries(r.engines)

@@ -14,6 +14,8 @@ export interface TriadeResult {
   version: 1;
   at: string;
   command: string;
+  /** `VOICE_*` settings of the bench's environment (the service it starts reads them). */
+  environment?: Record<string, string>;
   machine: string;
   profile: Profile;
   quick: boolean;
