@@ -227,4 +227,29 @@ describe('voice CLI', () => {
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);
   });
+
+  it('sigtermOnceTheLlmLoadedExitsZero: a library re-raising the signal does not kill the shutdown', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, ['bin/voice.js', 'serve', '--port', String(port)], {
+      env: { ...process.env, MODELS_DIR, VOICE_LLM_ENGINE: 'llamacpp', VOICE_STORE_PATH: ':memory:' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+    try {
+      let status = 0;
+      for (let i = 0; i < 300 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = await fetch(`http://127.0.0.1:${port}/ready`).then(
+          (res) => res.status,
+          () => 0,
+        );
+      }
+      expect(status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    // Before: signal-exit (node-llama-cpp's dependencies) found no other SIGTERM listener once
+    // ours, registered with `once`, had run, and re-raised the signal: exit null, SIGTERM.
+    expect(await exited).toEqual([0, null]);
+  });
 });

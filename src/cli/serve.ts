@@ -127,9 +127,11 @@ export async function run(argv: string[]): Promise<number> {
       );
   };
   const forceExitMs = ctx.config.server.shutdownDeadlineMs + SHUTDOWN_GRACE_MS;
-  // A listener gets (signal, number): the number must not become the exit status.
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  // A listener gets (signal, number): the number must not become the exit status. `on`, not
+  // `once`: signal-exit (loaded by node-llama-cpp's dependencies) re-raises a signal that finds
+  // no listener but its own, which killed the process mid-shutdown (stop() runs once anyway).
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   installProcessGuards(ctx.logger, () => stop('uncaughtException', 1));
   await new Promise(() => undefined); // runs until a signal
   return 0;
