@@ -19,13 +19,13 @@ import { parseArgs } from 'node:util';
 import { frenchCommands } from '../src/testing/testaudio.js';
 import { corpusWer } from '../src/testing/wer.js';
 import { PROMPTS, TEXTS } from './data/prompts.js';
-import { machineLine, runClient } from './lib.js';
+import { machineLine, percentile, runClient } from './lib.js';
 import { startServerProcess, waitReady, type ServerProcess } from './server-process.js';
 import { herChatKnee, herChatSteps, KNEE_MS, sessionKnee, sessionSteps } from './triade/capacity.js';
 import { chat, connectivity, herChat, probe, transcribe, tts } from './triade/probes.js';
 import { markdown, svg, triadeTable } from './triade/report.js';
 import { toSeries, type TriadeResult } from './triade/result.js';
-import { p, score, type Profile } from './triade/score.js';
+import { score, type Profile } from './triade/score.js';
 import { readMetrics, sum } from './triade/server-metrics.js';
 import type { TurnMeasures } from './turns-client.js';
 
@@ -150,28 +150,28 @@ try {
   const values: Record<string, number | undefined> = {
     stt_wer: sttWer.wer * 100,
     tests_failed: tests?.failed,
-    chat_first_token_p50: p(
+    chat_first_token_p50: percentile(
       chats.map((c) => c.first),
       50,
     ),
-    chat_total_p50: p(
+    chat_total_p50: percentile(
       chats.map((c) => c.total),
       50,
     ),
-    tts_first_byte_p50: p(
+    tts_first_byte_p50: percentile(
       speech.map((s) => s.first),
       50,
     ),
     cold_start: coldStartMs,
-    ttfa_p95: p(rt.commitToFirstAudio, 95),
-    e2e_p50: p(rt.lastWordTo.firstAnswerAudio, 50),
-    her_chat_first_audio_p50: p(
+    ttfa_p95: percentile(rt.commitToFirstAudio, 95),
+    e2e_p50: percentile(rt.lastWordTo.firstAnswerAudio, 50),
+    her_chat_first_audio_p50: percentile(
       her.map((h) => h.first),
       50,
     ),
     underruns_per_turn: underrunsPerTurn,
     fillers_per_turn: responses > 0 ? delta('voice_fillers_played_total') / responses : NaN,
-    barge_in_p50: p(rt.reactions, 50),
+    barge_in_p50: percentile(rt.reactions, 50),
     round_trip_wer: roundTrip.length ? rtWerValue * 100 : NaN,
     pauses_held: rt.pauses.length ? (pausesHeld / rt.pauses.length) * 100 : NaN,
     ws_timeouts: timeoutsAll,
@@ -179,8 +179,8 @@ try {
       (Math.min(conn.chunksAcked, conn.chunksSent) / conn.chunksSent) *
       100 *
       (conn.chunksReceived > 0 ? 1 : 0),
-    ping_p95: p(conn.pingMs, 95),
-    connect_p50: p(conn.connectMs, 50),
+    ping_p95: percentile(conn.pingMs, 95),
+    connect_p50: percentile(conn.connectMs, 50),
     health_ok: health.status === 200 && readyProbe.status === 200 ? 1 : 0,
   };
   const scores = score(values, profile);

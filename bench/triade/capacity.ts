@@ -3,10 +3,9 @@
  * before its first answer audio passes the bar. Each step runs with the server to itself.
  */
 import { PROMPTS } from '../data/prompts.js';
-import { runClient } from '../lib.js';
+import { percentile, runClient } from '../lib.js';
 import type { CapacityMeasures } from './capacity-client.js';
 import { herChat } from './probes.js';
-import { p } from './score.js';
 import { withUsage, type StepUsage } from './server-metrics.js';
 
 /** The knee: the most sessions whose p95 first answer audio stays within this, none failing. */
@@ -54,9 +53,9 @@ export async function sessionSteps(
     const step: SessionStep = {
       sessions: n,
       turns: m.completed,
-      firstAudioP50: p(m.firstAudio, 50),
-      firstAnswerAudioP50: p(m.firstAnswerAudio, 50),
-      firstAnswerAudioP95: p(m.firstAnswerAudio, 95),
+      firstAudioP50: percentile(m.firstAudio, 50),
+      firstAnswerAudioP50: percentile(m.firstAnswerAudio, 50),
+      firstAnswerAudioP95: percentile(m.firstAnswerAudio, 95),
       underruns: m.underruns,
       failed: m.failed,
       timeouts: m.timeouts,
@@ -116,8 +115,8 @@ export async function herChatSteps(
       requests: total.length,
       refused,
       perSecond: total.length / wallSec,
-      firstAudioP95: p(first, 95),
-      totalP95: p(total, 95),
+      firstAudioP95: percentile(first, 95),
+      totalP95: percentile(total, 95),
       ...usage,
     };
     steps.push(step);

@@ -1,6 +1,7 @@
 import type { HerChatStep, SessionStep } from './capacity.js';
 import type { Connectivity } from './probes.js';
-import { p, type AspectScore, type Profile } from './score.js';
+import { percentile } from '../lib.js';
+import type { AspectScore, Profile } from './score.js';
 
 /** One figure's raw values (ms unless said), with its p50 and p95 for the report. */
 export interface Series {
@@ -78,4 +79,8 @@ export interface TriadeResult {
   total: number;
 }
 
-export const toSeries = (values: number[]): Series => ({ values, p50: p(values, 50), p95: p(values, 95) });
+export const toSeries = (values: number[]): Series => ({
+  values,
+  p50: percentile(values, 50),
+  p95: percentile(values, 95),
+});

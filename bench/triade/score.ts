@@ -4,7 +4,6 @@
  * targets (docs/triade.md is generated from this table: `rulesMarkdown()`); a GPU run is held to
  * the GPU targets, a CPU run to the CPU ones.
  */
-import { percentile } from '../lib.js';
 
 export const ASPECTS = ['Qualité', 'Latence', 'Streaming', 'Humanité', 'Connectivité'] as const;
 export type Aspect = (typeof ASPECTS)[number];
@@ -260,9 +259,6 @@ export function score(values: Record<string, number | undefined>, profile: Profi
     };
   });
 }
-
-/** p50/p95 of a list, NaN when empty (scored as not measured). */
-export const p = (values: number[], q: number): number => (values.length ? percentile(values, q) : NaN);
 
 /** The rules as docs/triade.md shows them. */
 export function rulesMarkdown(): string {

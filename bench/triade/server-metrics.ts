@@ -1,30 +1,18 @@
 /** The service's own /metrics, read before and after a step (and sampled during it). */
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
-export type Samples = Map<string, number>;
-
-/** `name{a="x",b="y"}` → value, from Prometheus text (labels in the order the server writes them). */
-export function parseMetrics(text: string): Samples {
-  const samples: Samples = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
-}
+export type Samples = ReturnType<typeof parsePrometheusTextFormat>;
 
 export async function readMetrics(base: string): Promise<Samples> {
-  return parseMetrics(await (await fetch(`${base}/metrics`)).text());
+  return parsePrometheusTextFormat(await (await fetch(`${base}/metrics`)).text());
 }
 
-/** Sum of the samples of `name` whose labels include every `labels` pair. */
+/** Sum of the samples of `name` whose labels include every `labels` pair (0 when there is none). */
 export function sum(samples: Samples, name: string, labels: Record<string, string> = {}): number {
+  const family = samples.find((f) => f.name === name);
   let total = 0;
-  for (const [key, value] of samples) {
-    const brace = key.indexOf('{');
-    if ((brace < 0 ? key : key.slice(0, brace)) !== name) continue;
-    if (Object.entries(labels).every(([k, v]) => key.includes(`${k}="${v}"`))) total += value;
-  }
+  for (const m of family?.metrics ?? [])
+    if (Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)) total += Number(m.value ?? 0);
   return total;
 }
 
@@ -56,7 +44,7 @@ export async function withUsage<T>(
   let gpuMem: number | undefined;
   const sample = (s: Samples) => {
     rss = Math.max(rss, sum(s, 'voice_process_resident_memory_bytes'));
-    if ([...s.keys()].some((k) => k.startsWith('voice_gpu_utilization_ratio'))) {
+    if (s.some((f) => f.name === 'voice_gpu_utilization_ratio' && f.metrics.length > 0)) {
       gpuUtil = Math.max(gpuUtil ?? 0, sum(s, 'voice_gpu_utilization_ratio'));
       gpuMem = Math.max(gpuMem ?? 0, sum(s, 'voice_gpu_memory_used_bytes') / 2 ** 20);
     }
@@ -66,7 +54,7 @@ export async function withUsage<T>(
   const poller = (async () => {
     while (polling) {
       await new Promise((r) => setTimeout(r, everyMs));
-      if (polling) sample(await readMetrics(base).catch(() => new Map()));
+      if (polling) sample(await readMetrics(base).catch((): Samples => []));
     }
   })();
   let value: T;
