@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { ConversationStore, FallbackUsage, StoredItem } from '../store/types.js';
+import type { ConversationMeta, ConversationStore, FallbackUsage, StoredItem } from '../store/types.js';
 import type { ConversationChanges, ConversationItem } from './conversation.js';
 
 /**
@@ -59,6 +59,11 @@ export class ConversationSync {
   addUsage(usage: FallbackUsage): void {
     if (usage.inputTokens === 0 && usage.outputTokens === 0) return;
     this.write(() => this.store.addUsage(this.owner, this.sessionId, usage));
+  }
+
+  /** Stores the conversation's metadata (after the items written so far). */
+  setMeta(meta: ConversationMeta): void {
+    this.write(() => this.store.setMeta(this.owner, this.sessionId, meta));
   }
 
   /** Settles when every write so far has ended. */

@@ -162,4 +162,31 @@ describe('SqliteStore', () => {
     expect(await store.usage(B, 's2')).toEqual({ inputTokens: 3, outputTokens: 4 });
     await store.close();
   });
+
+  it('call metadata is kept per conversation, for its owner only; a version-2 file gains the column', async () => {
+    const path = tempDb();
+    new SqliteStore(path.replace('conversations.db', 'x.db')); // creates the folder
+    const v2 = new Database(path);
+    v2.exec(`CREATE TABLE conversations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL,
+        fallback_input_tokens INTEGER NOT NULL DEFAULT 0, fallback_output_tokens INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE items (seq INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL,
+        item_id TEXT NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL,
+        UNIQUE (session_id, item_id));
+      INSERT INTO conversations VALUES ('s1', '${A}', 5, 7, 8);
+      PRAGMA user_version = 2;`);
+    v2.close();
+    const store = new SqliteStore(path);
+    expect(await store.meta(A, 's1')).toEqual({});
+    expect(await store.usage(A, 's1')).toEqual({ inputTokens: 7, outputTokens: 8 });
+    const call = { transport: 'twilio', callSid: 'CA1', from: '+33100000000', to: '+33200000000' };
+    await store.setMeta(A, 's1', call);
+    expect(await store.meta(A, 's1')).toEqual(call);
+    await expect(store.meta(B, 's1')).rejects.toEqual(notFound);
+    await expect(store.setMeta(B, 's1', {})).rejects.toEqual(notFound);
+    // A call's metadata is saved before anything is said: it creates the conversation.
+    await store.setMeta(B, 's2', { callSid: 'CA2' });
+    expect(await store.meta(B, 's2')).toEqual({ callSid: 'CA2' });
+    expect(await store.history(B, 's2')).toEqual([]);
+    await store.close();
+  });
 });

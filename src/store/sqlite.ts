@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { VoiceError } from '../errors.js';
-import type { ConversationStore, FallbackUsage, StoredItem } from './types.js';
+import type { ConversationMeta, ConversationStore, FallbackUsage, StoredItem } from './types.js';
 
 /**
- * The schema of `PRAGMA user_version` 2: conversations with an owner and the tokens a fallback
- * upstream used for them (version 1 had no tokens), and their items.
+ * The schema of `PRAGMA user_version` 3: conversations with an owner, the tokens a fallback
+ * upstream used for them (version 1 had none) and their metadata as JSON (a phone call's ids and
+ * numbers; version 2 had none), and their items.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS conversations (
@@ -14,7 +15,8 @@ CREATE TABLE IF NOT EXISTS conversations (
   owner TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   fallback_input_tokens INTEGER NOT NULL DEFAULT 0,
-  fallback_output_tokens INTEGER NOT NULL DEFAULT 0
+  fallback_output_tokens INTEGER NOT NULL DEFAULT 0,
+  meta TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS items (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -27,7 +29,7 @@ CREATE TABLE IF NOT EXISTS items (
 );
 CREATE INDEX IF NOT EXISTS items_by_session ON items (session_id, seq);
 `;
-const VERSION = 2;
+const VERSION = 3;
 /** The owner of conversations saved before owners existed: no caller has it. */
 export const NO_OWNER = '';
 
@@ -107,6 +109,8 @@ export class SqliteStore implements ConversationStore {
       usage: this.db.prepare<[string], { input: number; output: number }>(
         'SELECT fallback_input_tokens AS input, fallback_output_tokens AS output FROM conversations WHERE id = ?',
       ),
+      setMeta: this.db.prepare<[string, string]>('UPDATE conversations SET meta = ? WHERE id = ?'),
+      meta: this.db.prepare<[string], { meta: string }>('SELECT meta FROM conversations WHERE id = ?'),
       trimItems: this.db.prepare<[string, string, number]>(
         `DELETE FROM items WHERE session_id = ? AND seq <=
            (SELECT seq FROM items WHERE session_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
@@ -159,6 +163,23 @@ export class SqliteStore implements ConversationStore {
     });
   }
 
+  setMeta(owner: string, sessionId: string, meta: ConversationMeta): Promise<void> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        this.statements.create.run(sessionId, owner, Date.now());
+        this.checkOwner(owner, sessionId);
+        this.statements.setMeta.run(JSON.stringify(meta), sessionId);
+      })(),
+    );
+  }
+
+  meta(owner: string, sessionId: string): Promise<ConversationMeta> {
+    return this.run(() => {
+      this.checkOwner(owner, sessionId);
+      return JSON.parse(this.statements.meta.get(sessionId)!.meta) as ConversationMeta;
+    });
+  }
+
   delete(owner: string, sessionId: string, itemId: string): Promise<void> {
     return this.run(() => {
       this.checkOwner(owner, sessionId);
@@ -189,6 +210,8 @@ export class SqliteStore implements ConversationStore {
       if (version === 1)
         for (const column of ['fallback_input_tokens', 'fallback_output_tokens'])
           this.db.exec(`ALTER TABLE conversations ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
+      if (version === 1 || version === 2)
+        this.db.exec("ALTER TABLE conversations ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'");
       this.db.exec(SCHEMA);
       const legacy = this.db
         .prepare(

@@ -27,6 +27,10 @@ export interface ConversationStore {
   addUsage(owner: string, sessionId: string, usage: FallbackUsage): Promise<void>;
   /** The tokens fallback upstreams used for the owner's conversation so far. */
   usage(owner: string, sessionId: string): Promise<FallbackUsage>;
+  /** Sets the conversation's metadata (a phone call's ids and numbers); creates it if new. */
+  setMeta(owner: string, sessionId: string, meta: ConversationMeta): Promise<void>;
+  /** The owner's conversation's metadata ({} when none was set). */
+  meta(owner: string, sessionId: string): Promise<ConversationMeta>;
   /** Writes everything out and releases the database; later calls fail. */
   close(): Promise<void>;
 }
@@ -35,3 +39,6 @@ export interface FallbackUsage {
   inputTokens: number;
   outputTokens: number;
 }
+
+/** What is known of a conversation beside its items: for a phone call, its carrier's ids and numbers. */
+export type ConversationMeta = Record<string, string>;
