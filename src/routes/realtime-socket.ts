@@ -90,74 +90,75 @@ export class SessionRegistry {
   }
 }
 
+/** What opening a session needs, whichever socket carries it. */
+export interface SessionOptions {
+  runtime: Runtime | undefined;
+  /** The engines now: a session that outlives the upstream comes back to them once loaded. */
+  currentRuntime?: () => Runtime | undefined;
+  registry: SessionRegistry;
+  config: Config;
+  logger: Logger;
+  dialect: Dialect;
+  /** Who the session acts for: sessions are counted per key. */
+  principalKey: string;
+  /** Who owns the conversation (`Principal.owner`). */
+  owner: string;
+  sessionId?: string | undefined;
+  /** The stored conversation the session continues (empty for a new one). */
+  history?: StoredItem[] | undefined;
+  store?: ConversationStore | undefined;
+  metrics?: Metrics | undefined;
+  rag?: Retrieval | undefined;
+  connectUpstream?: FailoverOptions['connectUpstream'];
+}
+
+export type OpenedSession =
+  | { session: FailoverSession; persistence: ConversationSync | undefined; refused?: undefined }
+  | { refused: { code: 'session_limit_reached' | 'engine_unavailable'; message: string } };
+
 /**
- * Runs one real-time session on an accepted WebSocket: keepalive pings, the session limits, the
- * choice of backend (local engines, or the fallback upstream by policy), and the handoff of every
- * message to the session (which never throws at the socket).
+ * Opens a session within the limits (per key, in all, per backend) on the local engines or the
+ * fallback upstream by policy, and counts it; `release` must follow when its socket closes.
  */
-export function attachSession(
-  socket: WebSocket,
-  options: {
-    runtime: Runtime | undefined;
-    /** The engines now: a session that outlives the upstream comes back to them once loaded. */
-    currentRuntime?: () => Runtime | undefined;
-    registry: SessionRegistry;
-    config: Config;
-    logger: Logger;
-    dialect: Dialect;
-    /** Who the session acts for: sessions are counted per key. */
-    principalKey: string;
-    /** Who owns the conversation (`Principal.owner`). */
-    owner: string;
-    /** When the token expires (epoch ms): the session is closed then. */
-    expiresAt?: number | undefined;
-    sessionId?: string | undefined;
-    /** The stored conversation the session continues (empty for a new one). */
-    history?: StoredItem[] | undefined;
-    store?: ConversationStore | undefined;
-    metrics?: Metrics | undefined;
-    rag?: Retrieval | undefined;
-    connectUpstream?: FailoverOptions['connectUpstream'];
-  },
-): void {
-  const refuse = (code: 'session_limit_reached' | 'engine_unavailable', message: string) => {
-    socket.send(
-      JSON.stringify(
-        serverEvent('error', { error: { type: 'server_error', code, message, param: null, event_id: null } }),
-      ),
-    );
-    socket.close(CLOSE_TRY_AGAIN, code);
-  };
+export function openSession(
+  options: SessionOptions,
+  transport: (log: Logger) => SessionTransport,
+): OpenedSession {
   const { runtime, registry, config, principalKey } = options;
   if (registry.countOf(principalKey) >= registry.maxPerKey)
-    return refuse(
-      'session_limit_reached',
-      `this token (or address) already has ${registry.maxPerKey} open sessions`,
-    );
+    return {
+      refused: {
+        code: 'session_limit_reached',
+        message: `this token (or address) already has ${registry.maxPerKey} open sessions`,
+      },
+    };
   let upstream = startReason(config, { serving: runtime?.readiness.serving === true, full: registry.full });
   if (upstream && !registry.hasRoom('openai')) upstream = undefined;
   if (!upstream) {
     if (!runtime)
-      return refuse('engine_unavailable', 'the engines are still loading; retry in a few seconds');
+      return {
+        refused: {
+          code: 'engine_unavailable',
+          message: 'the engines are still loading; retry in a few seconds',
+        },
+      };
     if (registry.full)
-      return refuse('session_limit_reached', `the server already serves ${registry.max} sessions`);
+      return {
+        refused: {
+          code: 'session_limit_reached',
+          message: `the server already serves ${registry.max} sessions`,
+        },
+      };
   }
   const sessionId = options.sessionId ?? newSessionId();
   const log = options.logger.child({ session: sessionTag(sessionId) });
+  const persistence = options.store
+    ? new ConversationSync(options.store, options.owner, sessionId, options.history ?? [], log)
+    : undefined;
   const session = new FailoverSession(
     {
       id: sessionId,
-      ...(options.store
-        ? {
-            persistence: new ConversationSync(
-              options.store,
-              options.owner,
-              sessionId,
-              options.history ?? [],
-              log,
-            ),
-          }
-        : {}),
+      ...(persistence ? { persistence } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       rag: options.rag,
       ...(options.connectUpstream ? { connectUpstream: options.connectUpstream } : {}),
@@ -165,7 +166,7 @@ export function attachSession(
       config,
       logger: options.logger,
       dialect: options.dialect,
-      transport: socketTransport(socket, config.realtime.maxOutputBufferBytes, log),
+      transport: transport(log),
       hasRoom: (backend) => registry.hasRoom(backend),
       moved: (from, to) => registry.moved(from, to),
     },
@@ -181,17 +182,55 @@ export function attachSession(
     },
     'session opened',
   );
+  return { session, persistence };
+}
+
+/** Pings the peer every `intervalMs`; one that misses two pongs is cut. Returns the stop. */
+export function keepAlive(socket: WebSocket, intervalMs: number, onDead: () => void): () => void {
   let missedPongs = 0;
   const ping = setInterval(() => {
     if (missedPongs >= 2) {
-      session.log.info('no pong from the client: disconnecting');
+      onDead();
       socket.terminate();
       return;
     }
     missedPongs++;
     socket.ping();
-  }, config.realtime.pingIntervalMs);
+  }, intervalMs);
   socket.on('pong', () => (missedPongs = 0));
+  return () => clearInterval(ping);
+}
+
+/**
+ * Runs one real-time session on an accepted WebSocket: keepalive pings, the session limits, the
+ * choice of backend (local engines, or the fallback upstream by policy), and the handoff of every
+ * message to the session (which never throws at the socket).
+ */
+export function attachSession(
+  socket: WebSocket,
+  options: SessionOptions & {
+    /** When the token expires (epoch ms): the session is closed then. */
+    expiresAt?: number | undefined;
+  },
+): void {
+  const { registry, config, principalKey } = options;
+  const opened = openSession(options, (log) =>
+    socketTransport(socket, config.realtime.maxOutputBufferBytes, log),
+  );
+  if (opened.refused) {
+    const { code, message } = opened.refused;
+    socket.send(
+      JSON.stringify(
+        serverEvent('error', { error: { type: 'server_error', code, message, param: null, event_id: null } }),
+      ),
+    );
+    socket.close(CLOSE_TRY_AGAIN, code);
+    return;
+  }
+  const { session } = opened;
+  const stopPings = keepAlive(socket, config.realtime.pingIntervalMs, () =>
+    session.log.info('no pong from the client: disconnecting'),
+  );
   let expiry: NodeJS.Timeout | undefined;
   const { expiresAt } = options;
   const untilExpiry = () => {
@@ -206,16 +245,18 @@ export function attachSession(
       );
   };
   if (expiresAt !== undefined) untilExpiry();
-  socket.on('message', (data, isBinary) => {
-    const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    void session.receive(buf, isBinary);
-  });
+  socket.on('message', (data, isBinary) => void session.receive(bufferOf(data), isBinary));
   socket.on('close', (code) => {
-    clearInterval(ping);
+    stopPings();
     clearTimeout(expiry);
     session.close();
     registry.delete(session, principalKey);
     session.log.info({ code, sessions: registry.sessions.size }, 'session closed');
   });
   socket.on('error', (err) => session.log.warn({ err: err.message }, 'websocket error'));
+}
+
+/** A ws message's data as one Buffer. */
+export function bufferOf(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  return Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
