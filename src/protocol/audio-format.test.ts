@@ -59,6 +59,10 @@ describe('parseWireFormat', () => {
       { type: 'audio/pcm', rate: 16000 },
       { type: 'audio/pcm', rate: 16000 },
     ],
+    [
+      { type: 'audio/pcm', rate: 8000 },
+      { type: 'audio/pcm', rate: 8000 },
+    ],
     [{ type: 'audio/pcmu' }, PCMU],
     [{ type: 'audio/pcma' }, PCMA],
     ['pcm16', PCM24],

@@ -5,7 +5,7 @@ import { VoiceError } from '../errors.js';
 
 /** The audio formats of the Realtime API's wire. */
 export type WireAudioFormat =
-  | { type: 'audio/pcm'; rate: 16000 | 24000 } // PCM16 little-endian mono
+  | { type: 'audio/pcm'; rate: 8000 | 16000 | 24000 } // PCM16 little-endian mono
   | { type: 'audio/pcmu' } // G.711 μ-law, 8 kHz
   | { type: 'audio/pcma' }; // G.711 A-law, 8 kHz
 
@@ -14,7 +14,7 @@ export type BetaAudioFormatName = 'pcm16' | 'g711_ulaw' | 'g711_alaw';
 const G711_RATE = 8000;
 
 const ACCEPTED =
-  "{type: 'audio/pcm', rate?: 24000 | 16000}, {type: 'audio/pcmu'}, {type: 'audio/pcma'}, " +
+  "{type: 'audio/pcm', rate?: 24000 | 16000 | 8000}, {type: 'audio/pcmu'}, {type: 'audio/pcma'}, " +
   "or 'pcm16', 'g711_ulaw', 'g711_alaw'";
 
 export function wireRate(f: WireAudioFormat): number {
@@ -36,7 +36,7 @@ export function parseWireFormat(value: unknown): WireAudioFormat {
   if (value === 'g711_alaw') return { type: 'audio/pcma' };
   if (typeof value === 'object' && value !== null) {
     const { type, rate } = value as { type?: unknown; rate?: unknown };
-    if (type === 'audio/pcm' && (rate === undefined || rate === 24000 || rate === 16000))
+    if (type === 'audio/pcm' && (rate === undefined || rate === 24000 || rate === 16000 || rate === 8000))
       return { type, rate: rate ?? 24000 };
     if ((type === 'audio/pcmu' || type === 'audio/pcma') && (rate === undefined || rate === G711_RATE))
       return { type };
@@ -47,7 +47,7 @@ export function parseWireFormat(value: unknown): WireAudioFormat {
   );
 }
 
-/** The beta name of a format. The beta API knows PCM only at 24 kHz, so 16 kHz PCM is named 'pcm16' too. */
+/** The beta name of a format. The beta API knows PCM only at 24 kHz, so 16 and 8 kHz PCM are named 'pcm16' too. */
 export function betaFormatName(f: WireAudioFormat): BetaAudioFormatName {
   if (f.type === 'audio/pcmu') return 'g711_ulaw';
   if (f.type === 'audio/pcma') return 'g711_alaw';
