@@ -712,6 +712,63 @@ export const configSchema = z.strictObject({
         .describe('Synthesized sentences kept in memory (voice + text); 0 disables the cache.'),
     })
     .prefault({}),
+  telephony: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Phone calls: the Twilio Media Streams route (`/v1/telephony/twilio`, its TwiML at `/v1/telephony/twilio/voice`) and the plain 8 kHz WebSocket (`/v1/telephony/stream`).',
+        ),
+      twilioAuthToken: z
+        .string()
+        .default('')
+        .describe(
+          "Twilio account's auth token: when set, every Twilio request (TwiML webhook and Media Stream upgrade) must carry a valid `X-Twilio-Signature`, else 403; never logged. With `auth.enabled`, the Twilio routes need it (Twilio sends no bearer token).",
+        ),
+      publicUrl: z
+        .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+        .default('')
+        .describe(
+          'The base URL Twilio reaches this server at (e.g. `https://voice.example.com`): what signatures are computed over and where the TwiML points the stream. Empty = taken from the request (`Host`, and `X-Forwarded-Proto` behind a trusted proxy).',
+        ),
+      markIntervalMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(10_000)
+        .default(500)
+        .describe(
+          'Besides a mark at the end of each sentence, a mark every this many ms of answer audio: barge-in keeps in history what the caller heard up to the last mark played.',
+        ),
+      clearOn: z
+        .enum(['onset', 'speech'])
+        .default('onset')
+        .describe(
+          "When the caller talks over an answer, the carrier's buffer is cleared at the first voiced frame (`onset`, answer audio is then held until the VAD decides) or once the VAD confirms speech (`speech`, `vad.minSpeechMs` later).",
+        ),
+      dtmf: z
+        .enum(['respond', 'item', 'ignore'])
+        .default('respond')
+        .describe(
+          'Keypad digits: a user text item `DTMF: 1234#` answered at once (`respond`), added without an answer (`item`), or dropped (`ignore`). Digits pressed within `telephony.dtmfGapMs` of each other (or ended by `#`) make one item.',
+        ),
+      dtmfGapMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(1500)
+        .describe('Digits pressed within this many ms of each other make one item.'),
+      maxCallSec: z
+        .number()
+        .int()
+        .min(10)
+        .max(86_400)
+        .default(3600)
+        .describe('A call longer than this is ended (the conversation is saved).'),
+    })
+    .prefault({}),
   rag: z
     .strictObject({
       engine: z
@@ -978,6 +1035,7 @@ const SECRET_PATHS = [
   'fallback.chat.apiKey',
   'rag.weaviate.apiKey',
   'rag.embeddings.apiKey',
+  'telephony.twilioAuthToken',
 ];
 
 /** The config with every secret replaced by `(set)` (or left empty): what may be printed. */

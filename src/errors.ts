@@ -61,6 +61,11 @@ export const ERROR_CODES = {
   kb_document_unreadable: 'The document cannot be read or decoded.',
   kb_document_empty: 'The document holds no text to index (an empty file, a PDF of scanned images).',
   kb_document_not_found: 'No document of the knowledge base has this id.',
+  // Phone calls (Twilio Media Streams, the plain 8 kHz WebSocket).
+  call_not_started: 'A phone call sent media, a mark or a digit before its start message.',
+  invalid_audio_payload:
+    'A phone audio payload is not valid base64, is empty, or is larger than the frame limit.',
+  twilio_signature_invalid: "The request's X-Twilio-Signature does not match the auth token and URL.",
   // Fallback to the OpenAI Realtime API (or another upstream speaking it).
   fallback_unavailable:
     'The fallback upstream could not be reached (refused, timed out, or not a Realtime server).',

@@ -19,6 +19,7 @@ import type { RouteContext } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { realtimeRoutes } from './routes/realtime.js';
+import { telephonyRoutes, TWILIO_PATHS } from './routes/telephony.js';
 import { speechRoutes } from './routes/speech.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
 import { Readiness } from './runtime/readiness.js';
@@ -126,7 +127,9 @@ export async function buildServer({ config, logger, runtime, readiness, store, k
       done();
     },
   });
-  await registerAuth(app, config.auth, logger, config.http.authFailuresPerMinute);
+  // Twilio sends no bearer token: with its auth token set, its signature is checked instead.
+  const signedPaths = config.telephony.enabled && config.telephony.twilioAuthToken ? TWILIO_PATHS : [];
+  await registerAuth(app, config.auth, logger, config.http.authFailuresPerMinute, signedPaths);
   app.addHook('onRequest', (request, _reply, done) => {
     if (drain.draining && request.url.split('?')[0] !== '/health')
       done(new VoiceError('shutting_down', 'the server is shutting down and takes no new work'));
@@ -164,6 +167,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, k
   modelRoutes(app, ctx);
   kbRoutes(app, ctx, kb);
   realtimeRoutes(app, ctx, logger);
+  await telephonyRoutes(app, ctx, logger);
 
   let closing: Promise<void> | undefined;
   app.decorate('shutdown', function shutdown() {

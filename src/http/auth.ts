@@ -125,6 +125,8 @@ export async function registerAuth(
   auth: Config['auth'],
   logger: Logger,
   failuresPerMinute = 30,
+  /** Paths whose requests prove themselves otherwise (Twilio's signature): served without a token. */
+  signedPaths: readonly string[] = [],
 ): Promise<void> {
   app.decorateRequest('principal', null as unknown as Principal);
   if (!auth.enabled) {
@@ -136,7 +138,7 @@ export async function registerAuth(
     return;
   }
   const verifier = await TokenVerifier.create(auth);
-  const open = new Set([...auth.openPaths, ...WEB_PATHS]);
+  const open = new Set([...auth.openPaths, ...WEB_PATHS, ...signedPaths]);
   const failures = new FailureWindow(failuresPerMinute);
   app.addHook('onRequest', async (request, reply) => {
     const retryAfterSec = failures.blockedFor(request.ip);

@@ -14,6 +14,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   token_expired: 401,
   origin_not_allowed: 403,
   forbidden: 403,
+  twilio_signature_invalid: 403,
   file_not_found: 404,
   not_found: 404,
   model_unknown: 404,

@@ -6,7 +6,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import { FallbackCounters } from '../fallback/metrics.js';
 import type { GpuMonitor } from './gpu.js';
 
-export type Transport = 'realtime' | 'http';
+/** Where a turn or an error came from: `twilio` and `phone` are the telephony transports. */
+export type Transport = 'realtime' | 'http' | 'twilio' | 'phone';
 
 /** What sessions and routes report; the Prometheus registry below is one implementation. */
 export interface TurnMetrics {
