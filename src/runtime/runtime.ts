@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { ModelManager } from '../models/manager.js';
 import { FillerBank } from '../pipeline/fillers.js';
 import { SentenceCache } from '../pipeline/sentence-cache.js';
-import { encodeForWire } from '../protocol/audio-format.js';
+import { encodeForWire, type WireAudioFormat } from '../protocol/audio-format.js';
 import { defaultSettings } from '../protocol/session-settings.js';
 import { Readiness, type Stage } from './readiness.js';
 import { superviseEngines } from './supervise.js';
@@ -88,9 +88,12 @@ export async function loadRuntime(
     const fillers = config.realtime.fillers
       ? await FillerBank.build(voices, config.realtime.fillerPhrases, logger)
       : undefined;
-    // Sessions start in this format: their first filler then costs no resampling.
-    const { outputFormat } = defaultSettings(config, voice);
-    for (const f of fillers?.all() ?? []) encodeForWire(f.samples, f.sampleRate, outputFormat);
+    // Sessions start in this format, phone calls in μ-law 8 kHz: their first filler then costs no
+    // resampling (encodings are cached per clip and format).
+    const formats: WireAudioFormat[] = [defaultSettings(config, voice).outputFormat];
+    if (config.telephony.enabled) formats.push({ type: 'audio/pcmu' });
+    for (const f of fillers?.all() ?? [])
+      for (const format of formats) encodeForWire(f.samples, f.sampleRate, format);
     return { vad, stt, tts, voice, voices, fillers, ...optional };
   })();
   const llmWarmed = llmReady.then(async (llm) => {
