@@ -16,6 +16,12 @@
  * `npm run bench:turns -- --rag [TURNS]`: the same clips without, then with a knowledge base on
  * their topic (bench/data/maison.md), partial transcripts on in both: whether the passages were
  * found before the turn ended, and what retrieval costs the first answer audio.
+ *
+ * `npm run bench:turns -- --transport twilio [TURNS]`: the phone path against 16 kHz. Whisper's
+ * WER on every French command as a phone line carries it (8 kHz μ-law, decoded and resampled)
+ * and at 16 kHz; then live turns over a Twilio call (bench/turns-phone-client.ts plays Twilio)
+ * and over /v1/realtime in 16 kHz PCM16: last word → first answer audio (fillers off in both, so
+ * the first audio is the answer's) and the WER of what the server transcribed.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DEFAULT_CHUNKING } from '../src/rag/chunker.js';
@@ -26,6 +32,16 @@ import { silentLogger } from '../src/log.js';
 import { ModelManager } from '../src/models/manager.js';
 import { loadRuntime } from '../src/runtime/runtime.js';
 import type { TurnMeasures } from './turns-client.js';
+import type { PhoneTurnMeasures } from './turns-phone-client.js';
+import { mulawDecode } from '../src/audio/g711.js';
+import { int16ToFloat32 } from '../src/audio/pcm.js';
+import { resample } from '../src/audio/resample.js';
+import { readWav } from '../src/audio/wav.js';
+import { TESTAUDIO_DIR, frenchCommands } from '../src/testing/testaudio.js';
+import { VadSegmenter } from '../src/engines/vad/segmenter.js';
+import { EAGERNESS } from '../src/turns/semantic-vad.js';
+import { join } from 'node:path';
+import { phoneAudio } from '../src/testing/twilio-client.js';
 import { corpusWer } from '../src/testing/wer.js';
 import { fmt, machineLine, percentile, runClient } from './lib.js';
 import { listenOnLoopback } from '../src/testing/listen.js';
@@ -33,10 +49,20 @@ import { listenOnLoopback } from '../src/testing/listen.js';
 const args = process.argv.slice(2);
 const fallbackMode = args[0] === '--fallback';
 const ragMode = args[0] === '--rag';
+const twilioMode = args[0] === '--transport' && args[1] === 'twilio';
+if (args[0] === '--transport' && !twilioMode) throw new Error('--transport takes twilio');
 const [turns = '12', bargeIns = '6', pauses = '15'] =
-  fallbackMode || ragMode ? [args[1] ?? '12', '0', '0'] : args;
+  fallbackMode || ragMode ? [args[1] ?? '12', '0', '0'] : twilioMode ? [args[2] ?? '12', '0', '0'] : args;
 // The knowledge base is prefetched from partial transcripts: both runs have them, at 300 ms.
-const config = loadConfig(ragMode ? { overrides: { turns: { partialIntervalMs: 300 } } } : {});
+// Phone turns are timed to the first audio: without fillers, that is the answer's; short answers
+// (as bench/turns-client.ts asks for), since a Twilio client plays each one out before the next turn.
+const config = loadConfig(
+  ragMode
+    ? { overrides: { turns: { partialIntervalMs: 300 } } }
+    : twilioMode
+      ? { overrides: { realtime: { fillers: false }, llm: { maxTokens: 48 } } }
+      : {},
+);
 const lines: string[] = [];
 const out = (s: string) => {
   lines.push(s);
@@ -48,7 +74,7 @@ const runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.m
 out(
   `engines: ${[runtime.engines.stt, runtime.engines.llm, ...runtime.engines.voices.values()].map((e) => `${e.info.engine} ${e.info.model}`).join(', ')}; stt audioCtx ${config.stt.audioCtx}, beam ${config.stt.beamSize}`,
 );
-const { app, base } = await listenOnLoopback(config, runtime);
+const { app, base, store } = await listenOnLoopback(config, runtime);
 const url = `${base.replace('http', 'ws')}/v1/realtime`;
 
 /** The client half in its own process, on `target`. */
@@ -58,6 +84,7 @@ function measure(target: string): Promise<TurnMeasures> {
 
 if (fallbackMode) await compareFallback();
 if (ragMode) await compareRag();
+if (twilioMode) await compareTwilio();
 const m = await measure(url);
 
 const row = (name: string, values: number[]) =>
@@ -105,6 +132,151 @@ await runtime.close();
 mkdirSync(new URL('reports', import.meta.url), { recursive: true });
 writeFileSync(new URL('reports/turns.md', import.meta.url), `${lines.join('\n')}\n`);
 process.exit(0);
+
+/** `--transport twilio`: Whisper on the phone path vs 16 kHz, then live turns both ways; the report, then exit. */
+async function compareTwilio(): Promise<never> {
+  const clips = frenchCommands();
+  const stt = runtime.engines.stt;
+  const live = { audioCtx: config.stt.liveAudioCtx, beamSize: config.stt.liveBeamSize, language: 'fr' };
+  const wide: { reference: string; hypothesis: string }[] = [];
+  const phone: { reference: string; hypothesis: string }[] = [];
+  for (const clip of clips) {
+    const wav = await readWav(clip.path);
+    const at16 = resample(wav.samples, wav.sampleRate, 16000);
+    const at8 = int16ToFloat32(mulawDecode(await phoneAudio(clip.path)));
+    wide.push({
+      reference: clip.transcript,
+      hypothesis: (await stt.transcribe({ samples: at16, sampleRate: 16000 }, live)).text,
+    });
+    phone.push({
+      reference: clip.transcript,
+      hypothesis: (await stt.transcribe({ samples: at8, sampleRate: 8000 }, live)).text,
+    });
+  }
+  const pct = (pairs: typeof wide) => {
+    const { wer, edits, words } = corpusWer(pairs);
+    return `${(wer * 100).toFixed(1)} % (${edits}/${words} words)`;
+  };
+  out('');
+  out(
+    `Whisper (${runtime.engines.stt.info.model}, live settings: audioCtx ${config.stt.liveAudioCtx}, beam ${config.stt.liveBeamSize}) on the ${clips.length} French commands: 16 kHz ${pct(wide)}; phone path (8 kHz μ-law, resampled to 16 kHz) ${pct(phone)}.`,
+  );
+  await hearingOnThePhone(clips);
+  const metas: { owner: string; sessionId: string; callSid: string }[] = [];
+  const setMeta = store.setMeta.bind(store);
+  store.setMeta = (owner, sessionId, meta) => {
+    if (meta.callSid) metas.push({ owner, sessionId, callSid: meta.callSid });
+    return setMeta(owner, sessionId, meta);
+  };
+  const client = new URL('./turns-phone-client.ts', import.meta.url);
+  const pcm = await runClient<PhoneTurnMeasures>(client, ['pcm16', url, turns]);
+  const call = await runClient<PhoneTurnMeasures>(client, [
+    'twilio',
+    `${base.replace('http', 'ws')}/v1/telephony/twilio`,
+    turns,
+  ]);
+  const saved = metas.find((x) => x.callSid === call.callSid);
+  const items = saved ? await store.history(saved.owner, saved.sessionId) : [];
+  const heard = (hypotheses: string[]) =>
+    pct([
+      {
+        reference: clips
+          .slice(0, Number(turns))
+          .map((c) => c.transcript)
+          .join(' '),
+        hypothesis: hypotheses.join(' '),
+      },
+    ]);
+  const row = (name: string, x: PhoneTurnMeasures, hypotheses: string[]) =>
+    `| ${name} | ${x.firstAnswerAudio.length} (${x.unanswered} unanswered) | ${fmt(percentile(x.firstAnswerAudio, 50))} ms | ${fmt(percentile(x.firstAnswerAudio, 95))} ms | ${heard(hypotheses)} |`;
+  out('');
+  out(
+    '| live turns (fillers off) | turns answered | last word → first answer audio p50 | p95 | WER of the turns |',
+  );
+  out('|---|---|---|---|---|');
+  out(row('/v1/realtime, 16 kHz PCM16', pcm, pcm.transcripts));
+  out(
+    row(
+      'Twilio Media Stream, 8 kHz μ-law',
+      call,
+      items.filter((i) => i.role === 'user').map((i) => i.text),
+    ),
+  );
+  out('');
+  out(
+    `Last word = the end of Silero's last speech frame on the original recording, as the client sent it; first answer audio = the first audio message received (a Twilio \`media\`), on the client's clock. Turn detection: ${config.turns.detection}, vad.minSilenceMs ${config.vad.minSilenceMs}, turns.pauseMs ${config.turns.pauseMs}.`,
+  );
+  await app.close();
+  await runtime.close();
+  mkdirSync(new URL('reports', import.meta.url), { recursive: true });
+  writeFileSync(new URL('reports/turns-twilio.md', import.meta.url), `${lines.join('\n')}\n`);
+  process.exit(0);
+}
+
+/**
+ * Whether the VAD and Smart Turn hear a phone line as they hear 16 kHz: where Silero finds each
+ * command's speech (start, end) on both, whether steady noise starts a turn, and Smart Turn's
+ * verdict on whole commands (finished) and on the same commands cut at an unfinished point
+ * (bench/data/pauses.tsv).
+ */
+async function hearingOnThePhone(clips: ReturnType<typeof frenchCommands>): Promise<void> {
+  const vadOptions = {
+    threshold: config.vad.threshold,
+    minSpeechMs: config.vad.minSpeechMs,
+    minSilenceMs: config.vad.minSilenceMs,
+    prefixPaddingMs: 0,
+  };
+  const segments = async (samples: Float32Array, rate: number) => {
+    const segmenter = new VadSegmenter(runtime.engines.vad, vadOptions, rate);
+    const events = [...(await segmenter.push(samples)), ...(await segmenter.push(new Float32Array(rate)))];
+    return events.flatMap((e) => (e.type === 'speech_end' ? [{ start: e.startSec, end: e.endSec }] : []));
+  };
+  const onPhone = async (path: string) => int16ToFloat32(mulawDecode(await phoneAudio(path)));
+  const startDiff: number[] = [];
+  const endDiff: number[] = [];
+  let sameCount = 0;
+  for (const clip of clips) {
+    const wav = await readWav(clip.path);
+    const wide = await segments(resample(wav.samples, wav.sampleRate, 16000), 16000);
+    const phone = await segments(await onPhone(clip.path), 8000);
+    if (wide.length === phone.length) sameCount++;
+    if (wide.length === 0 || phone.length === 0) continue;
+    startDiff.push(Math.abs(phone[0]!.start - wide[0]!.start) * 1000);
+    endDiff.push(Math.abs(phone.at(-1)!.end - wide.at(-1)!.end) * 1000);
+  }
+  let noiseTurns = 0;
+  for (const file of ['vad/leopard_empty_noise.wav', 'vad/s2p_background_noise.wav'])
+    noiseTurns += (await segments(await onPhone(join(TESTAUDIO_DIR, file)), 8000)).length;
+  out('');
+  out(
+    `Silero on the phone path vs 16 kHz, ${clips.length} commands (vad.threshold ${config.vad.threshold}, minSpeechMs ${config.vad.minSpeechMs}, minSilenceMs ${config.vad.minSilenceMs}): same number of segments for ${sameCount}; speech start differs by ${fmt(percentile(startDiff, 50))} ms p50 / ${fmt(percentile(startDiff, 95))} ms p95, speech end by ${fmt(percentile(endDiff, 50))} / ${fmt(percentile(endDiff, 95))} ms; steady noise (2 files, 21 s) on the phone path: ${noiseTurns} segment(s).`,
+  );
+  const turn = runtime.engines.turn;
+  if (!turn) return out('Smart Turn is not loaded: not measured.');
+  const { threshold } = EAGERNESS[config.turns.eagerness];
+  const verdicts = { wide: { done: 0, held: 0 }, phone: { done: 0, held: 0 } };
+  const cuts = readFileSync(new URL('data/pauses.tsv', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => l.split('\t') as [string, string]);
+  for (const [file, cutSec] of cuts) {
+    const path = join(TESTAUDIO_DIR, file);
+    const wav = await readWav(path);
+    const wide = resample(wav.samples, wav.sampleRate, 16000);
+    const phone = resample(await onPhone(path), 8000, 16000);
+    const cut = Math.round(Number(cutSec) * 16000);
+    for (const [key, audio] of [
+      ['wide', wide],
+      ['phone', phone],
+    ] as const) {
+      if ((await turn.predict(audio)).probability >= threshold) verdicts[key].done++;
+      if ((await turn.predict(audio.subarray(0, cut))).probability < threshold) verdicts[key].held++;
+    }
+  }
+  out(
+    `Smart Turn (threshold ${threshold}) on the ${cuts.length} commands of bench/data/pauses.tsv: whole command judged finished ${verdicts.wide.done}/${cuts.length} at 16 kHz, ${verdicts.phone.done}/${cuts.length} on the phone path; cut at the unfinished point judged unfinished ${verdicts.wide.held}/${cuts.length} at 16 kHz, ${verdicts.phone.held}/${cuts.length} on the phone path.`,
+  );
+}
 
 /** `--fallback`: the same clips straight to the upstream, then through the relay; the report, then exit. */
 /**

@@ -83,22 +83,28 @@ export class RealtimeTestClient {
   }
 
   /**
-   * Streams a WAV as 24 kHz PCM16 in 20 ms `input_audio_buffer.append` events at real-time pace
-   * (`speed` 0.5: half of it), followed by `silenceMs` of silence. Resolves when the last frame is
-   * sent.
+   * Streams a WAV as PCM16 (24 kHz, or `rate` for a session set to it) in 20 ms
+   * `input_audio_buffer.append` events at real-time pace (`speed` 0.5: half of it), followed by
+   * `silenceMs` of silence. Resolves when the last frame is sent.
    */
-  async streamWav(path: string, silenceMs = 1000, signal?: AbortSignal, speed = 1): Promise<void> {
+  async streamWav(
+    path: string,
+    silenceMs = 1000,
+    signal?: AbortSignal,
+    speed = 1,
+    rate = 24000,
+  ): Promise<void> {
     const wav = await readWav(path);
-    const audio = resample(wav.samples, wav.sampleRate, 24000);
-    const silence = new Float32Array(Math.round((silenceMs * 24000) / 1000));
+    const audio = resample(wav.samples, wav.sampleRate, rate);
+    const silence = new Float32Array(Math.round((silenceMs * rate) / 1000));
     const all = new Float32Array(audio.length + silence.length);
     all.set(audio);
     all.set(silence, audio.length);
-    await this.streamPcm(all, signal, speed);
+    await this.streamPcm(all, signal, speed, rate);
   }
 
-  async streamPcm(samples: Float32Array, signal?: AbortSignal, speed = 1): Promise<void> {
-    const frame = 480; // 20 ms at 24 kHz
+  async streamPcm(samples: Float32Array, signal?: AbortSignal, speed = 1, rate = 24000): Promise<void> {
+    const frame = rate / 50; // 20 ms
     const started = performance.now();
     for (let i = 0, n = 0; i < samples.length; i += frame, n++) {
       if (signal?.aborted || this.ws.readyState !== WebSocket.OPEN) return;
@@ -108,7 +114,7 @@ export class RealtimeTestClient {
         audio: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64'),
       });
       this.frameSentAt.push(performance.now());
-      this.audioSentMs += (pcm.length * 1000) / 24000;
+      this.audioSentMs += (pcm.length * 1000) / rate;
       const wait = started + ((n + 1) * 20) / speed - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
