@@ -230,3 +230,36 @@ describe('plain 8 kHz WebSocket', () => {
     });
   });
 });
+
+describe('telephony with auth on', () => {
+  it('Twilio paths need its signature instead of a token; the plain socket needs a token', async () => {
+    const authed = await buildServer({
+      config: loadConfig({
+        env: {},
+        overrides: { ...fast, auth: { enabled: true, secret: 'x'.repeat(32) } },
+      }),
+      logger: silentLogger,
+      runtime: () => runtime,
+      store: new SqliteStore(':memory:'),
+    });
+    await authed.listen({ host: '127.0.0.1', port: 0 });
+    const host = `127.0.0.1:${(authed.server.address() as { port: number }).port}`;
+    try {
+      const url = `ws://${host}/v1/telephony/twilio`;
+      const call = { accountSid: ACCOUNT, callSid: 'CA7', streamSid: 'MZ7' };
+      const client = await TwilioTestClient.connect(url, call, {
+        'x-twilio-signature': twilioSignature(TOKEN, url),
+      });
+      await client.close();
+      await expect(TwilioTestClient.connect(url, call)).rejects.toThrow('upgrade refused: 403');
+      const plain = new WebSocket(`ws://${host}/v1/telephony/stream`);
+      const status = await new Promise<number | undefined>((resolve) => {
+        plain.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+        plain.once('open', () => resolve(101));
+      });
+      expect(status).toBe(401);
+    } finally {
+      await authed.close();
+    }
+  });
+});
