@@ -45,6 +45,7 @@ import { phoneAudio } from '../src/testing/twilio-client.js';
 import { corpusWer } from '../src/testing/wer.js';
 import { fmt, machineLine, percentile, runClient } from './lib.js';
 import { listenOnLoopback } from '../src/testing/listen.js';
+import { MetaRecordingStore } from '../src/testing/meta-store.js';
 
 const args = process.argv.slice(2);
 const fallbackMode = args[0] === '--fallback';
@@ -74,7 +75,9 @@ const runtime = await loadRuntime(config, new ModelManager({ modelsDir: config.m
 out(
   `engines: ${[runtime.engines.stt, runtime.engines.llm, ...runtime.engines.voices.values()].map((e) => `${e.info.engine} ${e.info.model}`).join(', ')}; stt audioCtx ${config.stt.audioCtx}, beam ${config.stt.beamSize}`,
 );
-const { app, base, store } = await listenOnLoopback(config, runtime);
+// Records which conversation each call's metadata went to: a Twilio call's transcripts are read from it.
+const store = new MetaRecordingStore();
+const { app, base } = await listenOnLoopback(config, runtime, undefined, { store });
 const url = `${base.replace('http', 'ws')}/v1/realtime`;
 
 /** The client half in its own process, on `target`. */
@@ -162,12 +165,6 @@ async function compareTwilio(): Promise<never> {
     `Whisper (${runtime.engines.stt.info.model}, live settings: audioCtx ${config.stt.liveAudioCtx}, beam ${config.stt.liveBeamSize}) on the ${clips.length} French commands: 16 kHz ${pct(wide)}; phone path (8 kHz μ-law, resampled to 16 kHz) ${pct(phone)}.`,
   );
   await hearingOnThePhone(clips);
-  const metas: { owner: string; sessionId: string; callSid: string }[] = [];
-  const setMeta = store.setMeta.bind(store);
-  store.setMeta = (owner, sessionId, meta) => {
-    if (meta.callSid) metas.push({ owner, sessionId, callSid: meta.callSid });
-    return setMeta(owner, sessionId, meta);
-  };
   const client = new URL('./turns-phone-client.ts', import.meta.url);
   const pcm = await runClient<PhoneTurnMeasures>(client, ['pcm16', url, turns]);
   const call = await runClient<PhoneTurnMeasures>(client, [
@@ -175,7 +172,7 @@ async function compareTwilio(): Promise<never> {
     `${base.replace('http', 'ws')}/v1/telephony/twilio`,
     turns,
   ]);
-  const saved = metas.find((x) => x.callSid === call.callSid);
+  const saved = store.metas.find((x) => x.meta.callSid === call.callSid);
   const items = saved ? await store.history(saved.owner, saved.sessionId) : [];
   const heard = (hypotheses: string[]) =>
     pct([

@@ -7,9 +7,10 @@ import { silentLogger } from '../src/log.js';
 import type { Runtime } from '../src/runtime/runtime.js';
 import { buildServer } from '../src/server.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import type { ConversationMeta } from '../src/store/types.js';
 import { twilioSignature } from '../src/telephony/twilio-signature.js';
 import { fakeRuntime } from '../src/testing/fake-runtime.js';
+import { listenOnLoopback } from '../src/testing/listen.js';
+import { MetaRecordingStore } from '../src/testing/meta-store.js';
 import { TwilioTestClient } from '../src/testing/twilio-client.js';
 
 /** Telephony plumbing on scripted engines: TwiML, signatures, bad input, stop, the plain socket. */
@@ -21,30 +22,19 @@ const fast = {
   telephony: { twilioAuthToken: TOKEN },
 } satisfies ConfigInput;
 
-class MetaStore extends SqliteStore {
-  readonly metas: { owner: string; sessionId: string; meta: ConversationMeta }[] = [];
-  override setMeta(owner: string, sessionId: string, meta: ConversationMeta): Promise<void> {
-    this.metas.push({ owner, sessionId, meta });
-    return super.setMeta(owner, sessionId, meta);
-  }
-}
-
 let runtime: Runtime;
-let store: MetaStore;
-let app: Awaited<ReturnType<typeof buildServer>>;
+let store: MetaRecordingStore;
+let app: Awaited<ReturnType<typeof listenOnLoopback>>['app'];
 let base: string;
 
 beforeAll(async () => {
   runtime = await fakeRuntime();
-  store = new MetaStore(':memory:');
-  app = await buildServer({
-    config: loadConfig({ env: {}, overrides: fast }),
-    logger: silentLogger,
-    runtime: () => runtime,
+  store = new MetaRecordingStore();
+  let url: string;
+  ({ app, base: url } = await listenOnLoopback(loadConfig({ env: {}, overrides: fast }), runtime, undefined, {
     store,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  }));
+  base = url.replace('http://', '');
 });
 afterAll(async () => {
   await app?.close();

@@ -6,9 +6,8 @@ import { VadSegmenter } from '../src/engines/vad/segmenter.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { ModelManager } from '../src/models/manager.js';
 import { loadRuntime, type Runtime } from '../src/runtime/runtime.js';
-import { buildServer } from '../src/server.js';
-import { SqliteStore } from '../src/store/sqlite.js';
-import type { ConversationMeta } from '../src/store/types.js';
+import { listenOnLoopback } from '../src/testing/listen.js';
+import { MetaRecordingStore } from '../src/testing/meta-store.js';
 import { twilioSignature } from '../src/telephony/twilio-signature.js';
 import { phoneAudio, TwilioTestClient } from '../src/testing/twilio-client.js';
 import { MODELS_DIR, requireSharedAssets, TESTAUDIO_DIR } from './helpers.js';
@@ -23,18 +22,10 @@ const TOKEN = 'twilio-test-auth-token';
 const ACCOUNT = 'AC00000000000000000000000000000002';
 let runtime: Runtime;
 let config: Config;
-let app: Awaited<ReturnType<typeof buildServer>>;
+let app: Awaited<ReturnType<typeof listenOnLoopback>>['app'];
 let base: string;
 const logLines: string[] = [];
-const metas: { owner: string; sessionId: string; meta: ConversationMeta }[] = [];
-
-class MetaStore extends SqliteStore {
-  override setMeta(owner: string, sessionId: string, meta: ConversationMeta): Promise<void> {
-    metas.push({ owner, sessionId, meta });
-    return super.setMeta(owner, sessionId, meta);
-  }
-}
-const store = new MetaStore(':memory:');
+const store = new MetaRecordingStore();
 
 beforeAll(async () => {
   requireSharedAssets();
@@ -56,14 +47,12 @@ beforeAll(async () => {
     new ModelManager({ modelsDir: config.models.dir }),
     pino({ level: 'silent' }),
   );
-  app = await buildServer({
-    config,
-    logger: pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }),
-    runtime: () => runtime,
+  let url: string;
+  ({ app, base: url } = await listenOnLoopback(config, runtime, undefined, {
     store,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    logger: pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }),
+  }));
+  base = url.replace('http://', '');
 });
 afterAll(async () => {
   await app?.close();
@@ -164,7 +153,7 @@ describe('a Twilio call on the real engines', () => {
     expect(Number(heardMs)).toBeLessThan(client.receivedBytes / 8);
 
     await new Promise((r) => setTimeout(r, 100));
-    const saved = metas.find((m) => m.meta.callSid === client.call.callSid)!;
+    const saved = store.metas.find((m) => m.meta.callSid === client.call.callSid)!;
     expect(saved.meta).toMatchObject({ from: '+33100000001', to: '+33100000002' });
     const items = await store.history(saved.owner, saved.sessionId);
     expect(items[0]!.role).toBe('user');

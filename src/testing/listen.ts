@@ -1,12 +1,12 @@
 import type { Config } from '../config.js';
-import { silentLogger } from '../log.js';
+import { silentLogger, type Logger } from '../log.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { buildServer } from '../server.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { KnowledgeBase } from '../rag/types.js';
 
 /**
- * The service on a free loopback port with a fresh in-memory store (tests and benchmarks): its
+ * The service on a free loopback port with a fresh in-memory store (or `options.store`), for tests and benchmarks: its
  * HTTP base (`http://127.0.0.1:PORT`; `https` with `server.tlsCert`) and the app to close.
  */
 export async function listenOnLoopback(
@@ -14,11 +14,12 @@ export async function listenOnLoopback(
   /** Undefined: the engines are still loading. */
   runtime: Runtime | undefined,
   kb?: KnowledgeBase,
+  options: { store?: SqliteStore; logger?: Logger } = {},
 ): Promise<{ app: Awaited<ReturnType<typeof buildServer>>; base: string; store: SqliteStore }> {
-  const store = new SqliteStore(':memory:');
+  const store = options.store ?? new SqliteStore(':memory:');
   const app = await buildServer({
     config,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     runtime: () => runtime,
     store,
     ...(kb ? { kb } : {}),
