@@ -195,3 +195,20 @@ describe('PhoneCall', () => {
     expect(c.sent).toHaveLength(1);
   });
 });
+
+describe('PhoneCall bounds', () => {
+  it('marks never echoed (a gateway that drops them) are forgotten past 512; digits past 32 make an item', () => {
+    const { call, line, sent, answer, audio } = setup({ markIntervalMs: 100, dtmfGapMs: 10_000 });
+    answer();
+    for (let i = 0; i < 600; i++) audio();
+    // Only the newest 512 can still be echoed: the echo of the first one is ignored.
+    call.markEchoed('item_A:100:1');
+    expect(call.heardMark).toBeUndefined();
+    call.markEchoed('item_A:60000:600');
+    expect(call.heardMark?.ms).toBe(60000);
+    expect(line.filter((l) => l.startsWith('mark'))).toHaveLength(600);
+    for (let i = 0; i < 33; i++) call.digit('1');
+    expect(sent.filter((e) => e.type === 'conversation.item.create')).toHaveLength(1);
+    call.end();
+  });
+});

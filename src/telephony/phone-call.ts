@@ -36,6 +36,13 @@ type Outbound = { audio: Uint8Array } | { mark: Mark };
 
 /** Longest answer audio held while the VAD decides whether a voice onset is speech. */
 const MAX_HELD_MS = 5000;
+/**
+ * Marks remembered while not echoed (a gateway may never echo them): past this many the oldest
+ * are forgotten, which only makes a later barge-in's truncation coarser.
+ */
+const MAX_MARKS = 512;
+/** Digits in one DTMF item at most: more are sent as the next item. */
+const MAX_DIGITS = 32;
 
 /**
  * One phone call in front of a real-time session: the call's audio goes in as binary frames, the
@@ -124,7 +131,7 @@ export class PhoneCall {
     if (dtmf === 'ignore') return;
     this.digits += digit;
     clearTimeout(this.digitTimer);
-    if (digit === '#' || dtmfGapMs === 0) this.flushDigits();
+    if (digit === '#' || dtmfGapMs === 0 || this.digits.length >= MAX_DIGITS) this.flushDigits();
     else this.digitTimer = setTimeout(() => this.flushDigits(), dtmfGapMs);
   }
 
@@ -134,7 +141,7 @@ export class PhoneCall {
     clearTimeout(this.digitTimer);
   }
 
-  /** Milliseconds of the current answer the carrier confirmed played (for tests and logs). */
+  /** The last mark the carrier confirmed played: its item and position (for tests and logs). */
   get heardMark(): Readonly<Mark> | undefined {
     return this.heard;
   }
@@ -232,6 +239,7 @@ export class PhoneCall {
 
   private deliver(entry: Outbound) {
     if ('audio' in entry) return this.line.audio(entry.audio);
+    if (this.pending.length >= MAX_MARKS) this.pending.shift();
     this.pending.push(entry.mark);
     this.line.mark!(entry.mark.name);
   }
@@ -285,6 +293,10 @@ export class PhoneCall {
     this.line.clear();
     for (const m of this.pending) this.cleared.add(m.name);
     this.pending = [];
+    for (const name of this.cleared) {
+      if (this.cleared.size <= MAX_MARKS) break;
+      this.cleared.delete(name);
+    }
   }
 
   private send(event: Record<string, unknown>) {
