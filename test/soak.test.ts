@@ -36,7 +36,8 @@ afterAll(async () => {
 
 describe('soak (real engines)', () => {
   it('8 sessions for 60 s with random barge-ins: none wedged or silent, every response ends', async () => {
-    const seed = Date.now() % 1_000_000;
+    // SOAK_SEED replays the clips and barge-ins of a run (its seed is printed below).
+    const seed = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
     const r = await soak({
       url,
       sessions: 8,

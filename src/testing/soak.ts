@@ -119,12 +119,21 @@ async function session(o: SoakOptions, random: () => number, end: number, report
         report.bargeIns++;
         await sleep(random() * 2500);
       } else {
+        // A microphone keeps sending while the user waits: semantic_vad may need more silence
+        // than the clip's tail (up to 1.5 s) to end a turn it judged unfinished.
+        const listening = new AbortController();
+        const silence = client.streamPcm(
+          new Float32Array((24000 * o.turnTimeoutMs) / 1000),
+          listening.signal,
+        );
         const created = await client
           .waitFor('response.created', {
             timeoutMs: o.turnTimeoutMs,
             match: (e) => client.events.indexOf(e as (typeof client.events)[number]) >= streamedAt,
           })
-          .catch(() => undefined);
+          .catch(() => undefined)
+          .finally(() => listening.abort());
+        await silence;
         if (created) {
           const id = responseOf(created).id;
           const done = await client
