@@ -247,6 +247,10 @@ export class PhoneCall {
   /** Voice heard over the answer: what the carrier queued is cleared, what comes next is held. */
   private hold() {
     if (this.held || !this.unconfirmed()) return;
+    this.options.log.debug(
+      { pendingMarks: this.pending.length },
+      'voice over the answer: line cleared, audio held',
+    );
     this.clearLine();
     this.held = [];
     this.heldBytes = 0;
@@ -255,6 +259,7 @@ export class PhoneCall {
   /** The voice died out: the held audio plays (what was cleared at the onset is lost). */
   private release(last?: Outbound) {
     const held = this.held;
+    if (held) this.options.log.debug({ heldBytes: this.heldBytes }, 'voice died out: held audio released');
     this.held = undefined;
     for (const entry of held ?? []) this.deliver(entry);
     if (last) this.deliver(last);
