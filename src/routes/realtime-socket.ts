@@ -17,13 +17,17 @@ import { startReason } from '../fallback/policy.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * A session's way out to its socket. A client that stops reading lets `bufferedAmount` grow: the
- * audio pacer waits on it, and past `maxBuffered` bytes the client is disconnected, since a close
- * frame would wait behind everything it did not read.
+ * Sends on a socket unless its reader has stalled: a client that stops reading lets
+ * `bufferedAmount` grow, and past `maxBuffered` bytes it is disconnected, since a close frame
+ * would wait behind everything it did not read.
  */
-export function socketTransport(socket: WebSocket, maxBuffered: number, log: Logger): SessionTransport {
+export function stallGuardedSend(
+  socket: WebSocket,
+  maxBuffered: number,
+  log: Logger,
+): (data: string | Uint8Array, binary: boolean) => void {
   let cut = false;
-  const send = (data: string | Uint8Array, binary: boolean) => {
+  return (data, binary) => {
     if (socket.readyState !== socket.OPEN || cut) return;
     if (socket.bufferedAmount > maxBuffered) {
       cut = true;
@@ -33,6 +37,11 @@ export function socketTransport(socket: WebSocket, maxBuffered: number, log: Log
     }
     socket.send(data, { binary });
   };
+}
+
+/** A session's way out to its socket (the audio pacer waits on `bufferedBytes`). */
+export function socketTransport(socket: WebSocket, maxBuffered: number, log: Logger): SessionTransport {
+  const send = stallGuardedSend(socket, maxBuffered, log);
   return {
     sendJson: (event) => send(JSON.stringify(event), false),
     sendBinary: (bytes) => send(bytes, true),

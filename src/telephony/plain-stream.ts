@@ -2,7 +2,13 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { VoiceError, type ErrorCode } from '../errors.js';
 import { CLOSE_TRY_AGAIN } from '../protocol/close-codes.js';
-import { bufferOf, keepAlive, openSession, type SessionOptions } from '../routes/realtime-socket.js';
+import {
+  bufferOf,
+  keepAlive,
+  openSession,
+  stallGuardedSend,
+  type SessionOptions,
+} from '../routes/realtime-socket.js';
 import { CallErrors } from './call-errors.js';
 import { PhoneCall, type PhoneEncoding } from './phone-call.js';
 
@@ -44,15 +50,7 @@ export function attachPlainStream(
   };
   let phone: PhoneCall | undefined;
   const opened = openSession({ ...options, dialect: 'ga' }, (log) => {
-    const send = (data: string | Uint8Array, binary: boolean) => {
-      if (socket.readyState !== socket.OPEN) return;
-      if (socket.bufferedAmount > config.realtime.maxOutputBufferBytes) {
-        log.warn({ buffered: socket.bufferedAmount }, 'the gateway stopped reading: disconnecting');
-        socket.terminate();
-        return;
-      }
-      socket.send(data, { binary });
-    };
+    const send = stallGuardedSend(socket, config.realtime.maxOutputBufferBytes, log);
     phone = new PhoneCall(
       {
         audio: (bytes) => send(bytes, true),

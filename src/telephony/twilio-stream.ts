@@ -3,7 +3,13 @@ import { VoiceError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CLOSE_TRY_AGAIN } from '../protocol/close-codes.js';
 import type { FailoverSession } from '../fallback/failover-session.js';
-import { bufferOf, keepAlive, openSession, type SessionOptions } from '../routes/realtime-socket.js';
+import {
+  bufferOf,
+  keepAlive,
+  openSession,
+  stallGuardedSend,
+  type SessionOptions,
+} from '../routes/realtime-socket.js';
 import { CallErrors } from './call-errors.js';
 import { PhoneCall } from './phone-call.js';
 import { parseTwilioMessage, twilioOut, type TwilioStart } from './twilio-messages.js';
@@ -50,6 +56,8 @@ export function attachTwilioStream(socket: WebSocket, options: StreamOptions): v
     let phone: PhoneCall | undefined;
     const opened = openSession({ ...options, principalKey: key, owner: key, dialect: 'ga' }, (sessionLog) => {
       log = sessionLog.child({ transport: 'twilio' });
+      const guarded = stallGuardedSend(socket, config.realtime.maxOutputBufferBytes, log);
+      const send = (text: string) => guarded(text, false);
       phone = new PhoneCall(
         {
           audio: (bytes) => send(twilioOut.media(streamSid, bytes)),
@@ -89,16 +97,6 @@ export function attachTwilioStream(socket: WebSocket, options: StreamOptions): v
       log.info({ maxCallSec: config.telephony.maxCallSec }, 'call too long: ending it');
       socket.close(1000, 'call too long');
     }, config.telephony.maxCallSec * 1000);
-  };
-
-  const send = (text: string) => {
-    if (socket.readyState !== socket.OPEN) return;
-    if (socket.bufferedAmount > config.realtime.maxOutputBufferBytes) {
-      log.warn({ buffered: socket.bufferedAmount }, 'Twilio stopped reading: disconnecting');
-      socket.terminate();
-      return;
-    }
-    socket.send(text);
   };
 
   const handle = (text: string) => {
