@@ -1,8 +1,6 @@
 import WebSocket from 'ws';
-import { mulawEncode } from '../audio/g711.js';
-import { float32ToInt16 } from '../audio/pcm.js';
-import { resample } from '../audio/resample.js';
 import { readWav } from '../audio/wav.js';
+import { encodeForWire } from '../protocol/audio-format.js';
 
 /** 20 ms of 8 kHz μ-law: what Twilio sends per `media` message, and plays per tick. */
 const FRAME_BYTES = 160;
@@ -234,8 +232,7 @@ export class TwilioTestClient {
 /** A WAV as a phone line carries it: 8 kHz (band-limited) μ-law, then `silenceMs` of silence. */
 export async function phoneAudio(path: string, silenceMs = 0): Promise<Uint8Array> {
   const wav = await readWav(path);
-  const audio = resample(wav.samples, wav.sampleRate, 8000);
-  const all = new Float32Array(audio.length + Math.round(silenceMs * 8));
-  all.set(audio);
-  return mulawEncode(float32ToInt16(all));
+  const all = new Float32Array(wav.samples.length + Math.round((silenceMs * wav.sampleRate) / 1000));
+  all.set(wav.samples);
+  return encodeForWire(all, wav.sampleRate, { type: 'audio/pcmu' });
 }
