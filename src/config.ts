@@ -174,6 +174,34 @@ export const configSchema = z.strictObject({
     .prefault({}),
   store: z
     .strictObject({
+      url: z
+        .string()
+        .default('')
+        .refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), 'a postgres:// URL or empty')
+        .describe(
+          'PostgreSQL database of the conversations (`postgres://user:pass@host:5432/db`), shared by every instance; empty = the SQLite file `store.path`. Never logged.',
+        ),
+      maxConnections: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(10)
+        .describe('PostgreSQL connections this instance opens at most.'),
+      connectTimeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(60_000)
+        .default(2000)
+        .describe('Longest wait for a PostgreSQL connection before a call fails with `store_unavailable`.'),
+      queryTimeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(600_000)
+        .default(5000)
+        .describe('Longest a PostgreSQL query may run (statement_timeout, and on the client side).'),
       path: z
         .string()
         .min(1)
@@ -1036,6 +1064,7 @@ const SECRET_PATHS = [
   'rag.weaviate.apiKey',
   'rag.embeddings.apiKey',
   'telephony.twilioAuthToken',
+  'store.url',
 ];
 
 /** The config with every secret replaced by `(set)` (or left empty): what may be printed. */

@@ -3,7 +3,7 @@ import { buildServer } from '../server.js';
 import { installProcessGuards } from '../runtime/process-guards.js';
 import { Readiness } from '../runtime/readiness.js';
 import { loadRuntime, type Runtime } from '../runtime/runtime.js';
-import { SqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import { openKnowledgeBase } from '../rag/open.js';
 import type { KnowledgeBase } from '../rag/types.js';
 import { fetchMissingModels, missingModels, progressReporter } from '../models/first-run.js';
@@ -44,15 +44,7 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const store = new SqliteStore(ctx.config.store.path, {
-    maxItems: ctx.config.store.maxItems,
-    maxChars: ctx.config.store.maxChars,
-  });
-  if (store.unowned > 0)
-    ctx.logger.warn(
-      { conversations: store.unowned },
-      'conversations saved before they had owners are kept in the store but no caller can open them',
-    );
+  const store = await openStore(ctx.config, ctx.logger);
   if (fallbackConfigured(ctx.config)) {
     const { url, model, policy } = ctx.config.fallback.realtime;
     // What leaves the machine, said once at start-up (never the key).

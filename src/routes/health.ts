@@ -5,7 +5,8 @@ import type { RouteContext } from './context.js';
 /**
  * `GET /health`: the process answers (liveness). `GET /ready`: 200 once every engine is loaded and
  * warmed up, else 503, with per engine its model, device, load and warm-up times and last error,
- * and the GPUs (`gpu: null` with the reason when there is none). `GET /metrics`: Prometheus text.
+ * the conversation store (503 when its database does not answer), and the GPUs (`gpu: null` with
+ * the reason when there is none). `GET /metrics`: Prometheus text.
  */
 export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/health', () => ({
@@ -18,15 +19,20 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/ready', async (_request, reply) => {
     const runtime = ctx.loaded();
     const readiness = runtime?.readiness;
-    const ready = !!readiness?.ready && !ctx.drain.draining;
-    const telemetry = await ctx.gpu.read();
+    const [telemetry, store] = await Promise.all([ctx.gpu.read(), ctx.store.status()]);
+    const ready = !!readiness?.ready && !ctx.drain.draining && store.state === 'ok';
     return reply.code(ready ? 200 : 503).send({
       ready,
-      ...(ctx.drain.draining ? { reason: 'shutting down' } : {}),
+      ...(ctx.drain.draining
+        ? { reason: 'shutting down' }
+        : store.state !== 'ok'
+          ? { reason: `database unavailable: ${store.error ?? store.state}` }
+          : {}),
       readyAfterMs: readiness?.readyAfterMs ?? null,
       engines: readiness?.engines ?? ctx.pending().engines,
       gpu: telemetry.gpus,
       ...(telemetry.gpus === null ? { gpuReason: telemetry.reason } : {}),
+      store,
       // Optional: a failing knowledge base never makes the service unready (answers go on without it).
       rag: ctx.rag?.status() ?? { engine: 'off', state: 'off' },
     });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { VoiceError } from '../errors.js';
-import type { ConversationMeta, ConversationStore, FallbackUsage, StoredItem } from './types.js';
+import type { ConversationMeta, ConversationStore, FallbackUsage, StoreStatus, StoredItem } from './types.js';
 
 /**
  * The schema of `PRAGMA user_version` 3: conversations with an owner, the tokens a fallback
@@ -185,6 +185,14 @@ export class SqliteStore implements ConversationStore {
       this.checkOwner(owner, sessionId);
       this.statements.delete.run(sessionId, itemId);
     });
+  }
+
+  status(): Promise<StoreStatus> {
+    return Promise.resolve(
+      this.db.open
+        ? { engine: 'sqlite', state: 'ok' }
+        : { engine: 'sqlite', state: 'unavailable', error: 'the store is closed' },
+    );
   }
 
   close(): Promise<void> {

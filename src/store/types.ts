@@ -31,6 +31,8 @@ export interface ConversationStore {
   setMeta(owner: string, sessionId: string, meta: ConversationMeta): Promise<void>;
   /** The owner's conversation's metadata ({} when none was set). */
   meta(owner: string, sessionId: string): Promise<ConversationMeta>;
+  /** Whether the database answers now (`/ready` says so; a server database can go away). */
+  status(): Promise<StoreStatus>;
   /** Writes everything out and releases the database; later calls fail. */
   close(): Promise<void>;
 }
@@ -42,3 +44,10 @@ export interface FallbackUsage {
 
 /** What is known of a conversation beside its items: for a phone call, its carrier's ids and numbers. */
 export type ConversationMeta = Record<string, string>;
+
+/** `/ready`'s view of the store: a server database that does not answer makes the instance unready. */
+export interface StoreStatus {
+  engine: 'sqlite' | 'postgres';
+  state: 'ok' | 'unavailable';
+  error?: string;
+}
