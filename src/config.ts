@@ -172,6 +172,30 @@ export const configSchema = z.strictObject({
         ),
     })
     .prefault({}),
+  limits: z
+    .strictObject({
+      redisUrl: z
+        .string()
+        .default('')
+        .refine((v) => v === '' || /^rediss?:\/\//.test(v), 'a redis:// URL or empty')
+        .describe(
+          'Redis that counts `http.requestsPerMinute` and `auth.maxSessionsPerToken` across every instance (`redis://host:6379`); empty = each instance counts alone, in memory. Never logged.',
+        ),
+      redisFailMode: z
+        .enum(['open', 'closed'])
+        .default('open')
+        .describe(
+          'With Redis unreachable: `open` serves requests and sessions uncounted, `closed` refuses them (503 `limits_unavailable`); either is logged and counted in `voice_limits_redis_errors_total`.',
+        ),
+      redisTimeoutMs: z
+        .number()
+        .int()
+        .min(10)
+        .max(10_000)
+        .default(500)
+        .describe('Longest a Redis command may take before the fail mode applies.'),
+    })
+    .prefault({}),
   store: z
     .strictObject({
       url: z
@@ -1065,6 +1089,7 @@ const SECRET_PATHS = [
   'rag.embeddings.apiKey',
   'telephony.twilioAuthToken',
   'store.url',
+  'limits.redisUrl',
 ];
 
 /** The config with every secret replaced by `(set)` (or left empty): what may be printed. */

@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   not_ready: 'The engines are still loading or warming up.',
   shutting_down: 'The server is shutting down and takes no new work.',
   store_unavailable: 'The conversation store cannot be opened.',
+  limits_unavailable:
+    'The shared limits (Redis) cannot be reached and the service is set to refuse work then.',
   store_failed: 'Reading or writing the conversation store failed.',
   conversation_not_found: 'No conversation with this id belongs to the caller.',
   // Knowledge base (RAG).

@@ -26,6 +26,8 @@ import { Readiness } from './runtime/readiness.js';
 import type { Runtime } from './runtime/runtime.js';
 import { SessionRegistry } from './routes/realtime-socket.js';
 import type { ConversationStore } from './store/types.js';
+import { sharedRateLimitStore } from './limits/rate-limit-store.js';
+import { SharedLimits } from './limits/shared-limits.js';
 import { Retrieval } from './rag/retrieval.js';
 import type { KnowledgeBase } from './rag/types.js';
 import { kbRoutes } from './routes/kb.js';
@@ -59,6 +61,9 @@ declare module 'fastify' {
 
 const checkingIntervalMs = (requestTimeoutMs: number) =>
   Math.min(30_000, Math.max(250, Math.round(requestTimeoutMs / 4)));
+
+/** Health, readiness and metrics: never rate limited (load balancers and Prometheus poll them). */
+const PROBE_PATHS = ['/health', '/ready', '/metrics'];
 
 /** The HTTP and WebSocket app: hooks, limits and routes (one file per group under routes/). */
 export async function buildServer({ config, logger, runtime, readiness, store, kb, gpu }: ServerDeps) {
@@ -97,12 +102,27 @@ export async function buildServer({ config, logger, runtime, readiness, store, k
     httpStreams: () => drain.active,
     gpu: monitor,
   });
+  // Limits counted across instances (limits.redisUrl); without it each instance counts alone.
+  const limits = config.limits.redisUrl
+    ? new SharedLimits(config.limits.redisUrl, {
+        failMode: config.limits.redisFailMode,
+        timeoutMs: config.limits.redisTimeoutMs,
+        logger,
+        onError: (operation) => metrics.limitsError(operation),
+      })
+    : undefined;
+  if (limits && !(await limits.connected(Math.max(1000, config.limits.redisTimeoutMs * 4))))
+    logger.warn(
+      { failMode: config.limits.redisFailMode },
+      'shared limits: Redis did not answer at start; the fail mode applies until it does',
+    );
   const fallback = new Readiness();
   const ctx: RouteContext = {
     config,
     loaded: runtime,
     pending: readiness ?? (() => fallback),
     store,
+    limits,
     metrics,
     drain,
     gpu: monitor,
@@ -149,6 +169,9 @@ export async function buildServer({ config, logger, runtime, readiness, store, k
       max: config.http.requestsPerMinute,
       timeWindow: 60_000,
       keyGenerator: (request) => request.principal?.key ?? request.ip,
+      // Probes are not clients: a load balancer's health checks must neither use up nor hit the limit.
+      allowList: (request) => PROBE_PATHS.includes(request.url.split('?')[0]!),
+      ...(limits ? { store: sharedRateLimitStore(limits, 60_000) } : {}),
       errorResponseBuilder: (_request, context) =>
         new VoiceError(
           'rate_limited',
@@ -169,6 +192,7 @@ export async function buildServer({ config, logger, runtime, readiness, store, k
   realtimeRoutes(app, ctx, logger);
   await telephonyRoutes(app, ctx, logger);
 
+  if (limits) app.addHook('onClose', () => limits.close());
   let closing: Promise<void> | undefined;
   app.decorate('shutdown', function shutdown() {
     closing ??= (async () => {

@@ -766,13 +766,15 @@ describe('auth and limits', () => {
     }
   });
 
-  it('the rate limit answers 429 with Retry-After', async () => {
+  it('the rate limit answers 429 with Retry-After; probes are never limited', async () => {
     const limited = await start({ http: { requestsPerMinute: 3 } });
     try {
-      for (let i = 0; i < 3; i++) expect((await fetch(`${limited.url}/health`)).status).toBe(200);
-      const res = await fetch(`${limited.url}/health`);
+      for (let i = 0; i < 3; i++) expect((await fetch(`${limited.url}/v1/models`)).status).toBe(200);
+      const res = await fetch(`${limited.url}/v1/models`);
       expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(await errorOf(res)).toMatchObject({ status: 429, code: 'rate_limited' });
+      for (const probe of ['/health', '/ready', '/metrics'])
+        expect((await fetch(`${limited.url}${probe}`)).status, probe).not.toBe(429);
     } finally {
       await limited.close();
     }

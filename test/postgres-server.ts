@@ -60,6 +60,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const base = `postgres://postgres@127.0.0.1:${port}`;
 
   const start = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) return;
     child = spawn(
       join(PG_BINDIR, 'postgres'),
       [
@@ -93,7 +94,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
   const stop = async () => {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise((r) => c.once('exit', r));
     // Fast shutdown: sessions are cut, as when a database server goes away.
     c.kill('SIGINT');

@@ -41,6 +41,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   not_ready: 503,
   shutting_down: 503,
   store_unavailable: 503,
+  limits_unavailable: 503,
   kb_unavailable: 503,
   timeout: 504,
 };
@@ -86,10 +87,14 @@ export function registerErrorHandling(app: FastifyInstance, onError?: (code: Err
     const error = err instanceof VoiceError ? err : fromFastify(err);
     const status = httpStatus(error.code);
     onError?.(error.code);
-    if (error.code === 'not_ready' || error.code === 'shutting_down' || error.code === 'engine_busy')
-      void reply.header('retry-after', error.code === 'engine_busy' ? '2' : '5');
-    // A refusal under load is the service working as designed, not a server error.
-    if (status >= 500 && error.code !== 'engine_busy')
+    if (['not_ready', 'shutting_down', 'engine_busy', 'limits_unavailable'].includes(error.code))
+      void reply.header(
+        'retry-after',
+        error.code === 'not_ready' || error.code === 'shutting_down' ? '5' : '2',
+      );
+    // A refusal under load (or by the limits' fail mode, logged where Redis failed) is the
+    // service working as designed, not a server error.
+    if (status >= 500 && error.code !== 'engine_busy' && error.code !== 'limits_unavailable')
       request.log.error({ code: error.code, err: error.message }, 'request failed');
     else request.log.info({ code: error.code }, 'request refused');
     if (reply.raw.headersSent) {

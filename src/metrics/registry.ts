@@ -52,6 +52,7 @@ export class Metrics implements TurnMetrics {
   private readonly errors: Counter<'transport' | 'code'>;
   private readonly retrievals: Counter<'outcome'>;
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
+  private readonly limitsErrors: Counter<'operation'>;
   readonly fallback: FallbackCounters;
 
   constructor(sources: MetricsSources) {
@@ -97,6 +98,12 @@ export class Metrics implements TurnMetrics {
       name: 'voice_rag_retrievals_total',
       help: 'Knowledge base retrievals an answer used or waited for, by outcome: done, dropped (past its budget), failed.',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.limitsErrors = new Counter({
+      name: 'voice_limits_redis_errors_total',
+      help: 'Redis calls of the shared limits that failed (the fail mode applied), by what they counted: rate, session.',
+      labelNames: ['operation'],
       registers,
     });
     this.requests = new Histogram({
@@ -242,6 +249,10 @@ export class Metrics implements TurnMetrics {
 
   error(transport: Transport, code: ErrorCode): void {
     this.errors.inc({ transport, code });
+  }
+
+  limitsError(operation: 'rate' | 'session'): void {
+    this.limitsErrors.inc({ operation });
   }
 
   request(method: string, route: string, status: number, seconds: number): void {

@@ -8,6 +8,7 @@ import type { Readiness } from '../runtime/readiness.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { SessionRegistry } from './realtime-socket.js';
 import type { ConversationStore } from '../store/types.js';
+import type { SharedLimits } from '../limits/shared-limits.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import type { Retrieval } from '../rag/retrieval.js';
 
@@ -19,6 +20,8 @@ export interface RouteContext {
   /** Loading progress until then (what /ready shows while it waits). */
   pending: () => Readiness;
   store: ConversationStore;
+  /** Limits counted across instances (Redis); absent: each instance counts alone. */
+  limits?: SharedLimits | undefined;
   metrics: Metrics;
   drain: Drain;
   gpu: GpuMonitor;

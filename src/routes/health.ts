@@ -19,20 +19,29 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/ready', async (_request, reply) => {
     const runtime = ctx.loaded();
     const readiness = runtime?.readiness;
-    const [telemetry, store] = await Promise.all([ctx.gpu.read(), ctx.store.status()]);
-    const ready = !!readiness?.ready && !ctx.drain.draining && store.state === 'ok';
+    const [telemetry, store, limits] = await Promise.all([
+      ctx.gpu.read(),
+      ctx.store.status(),
+      ctx.limits?.status(),
+    ]);
+    // Redis down matters only when its fail mode refuses work; failing open, the instance serves on.
+    const limitsRefuse = limits?.state === 'unavailable' && limits.failMode === 'closed';
+    const ready = !!readiness?.ready && !ctx.drain.draining && store.state === 'ok' && !limitsRefuse;
     return reply.code(ready ? 200 : 503).send({
       ready,
       ...(ctx.drain.draining
         ? { reason: 'shutting down' }
         : store.state !== 'ok'
           ? { reason: `database unavailable: ${store.error ?? store.state}` }
-          : {}),
+          : limitsRefuse
+            ? { reason: `shared limits unavailable (Redis), fail mode closed: ${limits.error ?? ''}` }
+            : {}),
       readyAfterMs: readiness?.readyAfterMs ?? null,
       engines: readiness?.engines ?? ctx.pending().engines,
       gpu: telemetry.gpus,
       ...(telemetry.gpus === null ? { gpuReason: telemetry.reason } : {}),
       store,
+      ...(limits ? { limits } : {}),
       // Optional: a failing knowledge base never makes the service unready (answers go on without it).
       rag: ctx.rag?.status() ?? { engine: 'off', state: 'off' },
     });

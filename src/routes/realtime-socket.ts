@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { SessionLease } from '../limits/shared-limits.js';
 import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN } from '../protocol/close-codes.js';
 import { serverEvent, type Dialect } from '../protocol/server-events.js';
 import { newSessionId, sessionTag } from '../store/session-id.js';
@@ -220,13 +221,18 @@ export function attachSession(
   options: SessionOptions & {
     /** When the token expires (epoch ms): the session is closed then. */
     expiresAt?: number | undefined;
+    /** The session's place in the limits shared across instances, released when it closes. */
+    lease?: SessionLease | undefined;
+    /** Refused before the upgrade (the shared limits): said on the socket like a local refusal. */
+    refused?: Extract<OpenedSession, { refused: object }>['refused'];
   },
 ): void {
   const { registry, config, principalKey } = options;
-  const opened = openSession(options, (log) =>
-    socketTransport(socket, config.realtime.maxOutputBufferBytes, log),
-  );
+  const opened: OpenedSession = options.refused
+    ? { refused: options.refused }
+    : openSession(options, (log) => socketTransport(socket, config.realtime.maxOutputBufferBytes, log));
   if (opened.refused) {
+    options.lease?.release();
     const { code, message } = opened.refused;
     socket.send(
       JSON.stringify(
@@ -260,6 +266,7 @@ export function attachSession(
     clearTimeout(expiry);
     session.close();
     registry.delete(session, principalKey);
+    options.lease?.release();
     session.log.info({ code, sessions: registry.sessions.size }, 'session closed');
   });
   socket.on('error', (err) => session.log.warn({ err: err.message }, 'websocket error'));

@@ -5,6 +5,7 @@ import { parseBody, sessionIdSchema } from '../http/validate.js';
 import type { Logger } from '../log.js';
 import { attachSession } from './realtime-socket.js';
 import type { StoredItem } from '../store/types.js';
+import type { SessionLease } from '../limits/shared-limits.js';
 import type { RouteContext } from './context.js';
 
 /** Paths of the real-time WebSocket: ours, and OpenAI's so Realtime clients work unchanged. */
@@ -17,7 +18,10 @@ const query = z.looseObject({ session_id: sessionIdSchema.optional() });
  * the history is read before the upgrade, so a bad id or a failing store is an HTTP error.
  */
 export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: Logger): void {
-  const history = new WeakMap<FastifyRequest, { sessionId?: string; items: StoredItem[] }>();
+  const history = new WeakMap<
+    FastifyRequest,
+    { sessionId?: string; items: StoredItem[]; lease: SessionLease | undefined; full: boolean }
+  >();
   for (const path of REALTIME_PATHS)
     app.get(
       path,
@@ -30,7 +34,12 @@ export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: 
           const items = session_id
             ? await ctx.store.history(owner, session_id, ctx.config.store.historyItems)
             : [];
-          history.set(request, { ...(session_id ? { sessionId: session_id } : {}), items });
+          // Sessions per token across instances: counted in Redis before the upgrade.
+          const lease = ctx.limits
+            ? await ctx.limits.acquireSession(request.principal.key, ctx.config.auth.maxSessionsPerToken)
+            : undefined;
+          const full = ctx.limits !== undefined && lease === undefined;
+          history.set(request, { ...(session_id ? { sessionId: session_id } : {}), items, lease, full });
         },
       },
       (socket, request) => {
@@ -47,6 +56,15 @@ export function realtimeRoutes(app: FastifyInstance, ctx: RouteContext, logger: 
           expiresAt: request.principal.expiresAt,
           sessionId: stored?.sessionId,
           history: stored?.items,
+          lease: stored?.lease,
+          ...(stored?.full
+            ? {
+                refused: {
+                  code: 'session_limit_reached' as const,
+                  message: `this token (or address) already has ${ctx.config.auth.maxSessionsPerToken} open sessions on this service`,
+                },
+              }
+            : {}),
           store: ctx.store,
           metrics: ctx.metrics,
           rag: ctx.rag,
