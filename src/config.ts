@@ -525,6 +525,31 @@ export const configSchema = z.strictObject({
         .default('')
         .describe('API key for the OpenAI-compatible API (also `OPENAI_API_KEY`); never logged.'),
       timeoutMs: timeoutMs('Start-up checks and a request that sends nothing for this long are aborted.'),
+      pool: z
+        .array(
+          z.string().regex(/^(openai\+)?https?:\/\/\S+$/, 'http://host:port or openai+http://host:port/v1'),
+        )
+        .max(32)
+        .default([])
+        .describe(
+          'Several LLM servers as one engine (overrides `llm.engine`): `http://host:11434` is an Ollama server (`llm.ollamaModel`), `openai+http://host:8000/v1` an OpenAI-compatible one (`llm.openaiModel`). Answers go to the server with the fewest in progress; one that refuses or sends no first token in `llm.poolFirstTokenTimeoutMs` is skipped. Set `engines.llmParallel` to what each server answers at once.',
+        ),
+      poolHealthIntervalMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(600_000)
+        .default(2000)
+        .describe('Between two health checks of every `llm.pool` server (a down one is reconnected).'),
+      poolFirstTokenTimeoutMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(600_000)
+        .default(10_000)
+        .describe(
+          'An answer whose first token has not come this long after it went to a `llm.pool` server goes to the next one.',
+        ),
       prefill: z
         .boolean()
         .default(true)

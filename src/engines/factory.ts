@@ -4,6 +4,8 @@ import type { Logger } from '../log.js';
 import type { ModelManager } from '../models/manager.js';
 import { OllamaLlm } from './llm/ollama.js';
 import { OpenAiLlm } from './llm/openai.js';
+import { LlmPool } from './llm/pool.js';
+import { poolEndpoints } from './llm/pool-endpoints.js';
 import type { LlmEngine } from './llm/types.js';
 import { WhisperStt } from './stt/whisper.js';
 import { EspeakTts } from './tts/espeak.js';
@@ -84,6 +86,12 @@ export async function loadLlm(config: Config, models: ModelManager, logger: Logg
       temperature: c.temperature,
     });
   };
+  if (c.pool.length > 0)
+    return LlmPool.connect(poolEndpoints(config, threads, logger), {
+      healthIntervalMs: c.poolHealthIntervalMs,
+      firstTokenTimeoutMs: c.poolFirstTokenTimeoutMs,
+      logger,
+    });
   switch (c.engine) {
     case 'ollama':
       return ollama();

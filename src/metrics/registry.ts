@@ -190,6 +190,39 @@ export class Metrics implements TurnMetrics {
       registers,
       collect: queueTotals((w) => w.ms / 1000),
     });
+    const pool = () => sources.runtime()?.llmPool?.stats() ?? [];
+    new Gauge({
+      name: 'voice_llm_endpoint_up',
+      help: '1 when the llm.pool server answers its health check (or its last answer), else 0.',
+      labelNames: ['endpoint'],
+      registers,
+      collect() {
+        this.reset();
+        for (const e of pool()) this.set({ endpoint: e.endpoint }, e.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'voice_llm_endpoint_outstanding',
+      help: 'Answers in progress on each llm.pool server (the pool sends the next to the lowest).',
+      labelNames: ['endpoint'],
+      registers,
+      collect() {
+        this.reset();
+        for (const e of pool()) this.set({ endpoint: e.endpoint }, e.outstanding);
+      },
+    });
+    new Counter({
+      name: 'voice_llm_endpoint_answers_total',
+      help: 'Answers sent to each llm.pool server, by outcome: ok, failed and timeout (before the first token: retried on the next server), failed_after_start, aborted.',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+      collect() {
+        this.reset();
+        for (const e of pool())
+          for (const [outcome, n] of Object.entries(e.outcomes))
+            this.inc({ endpoint: e.endpoint, outcome }, n);
+      },
+    });
     // The first GPU gauge reads nvidia-smi once per scrape and sets all three (gauges are
     // serialized in registration order, after their own collect).
     const gpuUtil: Gauge<'gpu' | 'name'> = new Gauge({

@@ -42,6 +42,7 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ...(telemetry.gpus === null ? { gpuReason: telemetry.reason } : {}),
       store,
       ...(limits ? { limits } : {}),
+      ...(runtime?.llmPool ? { llmPool: runtime.llmPool.stats() } : {}),
       // Optional: a failing knowledge base never makes the service unready (answers go on without it).
       rag: ctx.rag?.status() ?? { engine: 'off', state: 'off' },
     });

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { loadLlm, loadStt, loadTts, loadTurn, loadVad, TURN_FALLBACK } from '../engines/factory.js';
 import type { TurnEngine } from '../engines/turn/types.js';
+import { LlmPool } from '../engines/llm/pool.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import type { EngineInfo, EngineSet } from '../engines/types.js';
 import type { Logger } from '../log.js';
@@ -24,6 +25,8 @@ export interface Runtime {
   /** Reported as the model of sessions and chat answers: the LLM in use. */
   model: string;
   readiness: Readiness;
+  /** The LLM servers of `llm.pool` (per-endpoint state for /ready and /metrics); absent without one. */
+  llmPool?: LlmPool;
   close(): Promise<void>;
 }
 
@@ -115,6 +118,7 @@ export async function loadRuntime(
       cache: new SentenceCache(config.realtime.sentenceCacheSize),
       model: `${llm.info.engine}:${llm.info.model}`,
       readiness,
+      ...(llm instanceof LlmPool ? { llmPool: llm } : {}),
       async close() {
         await Promise.allSettled([vad.close(), stt.close(), llm.close(), tts.close(), turn?.close()]);
       },

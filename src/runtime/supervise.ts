@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { LaneQueue, LivePriority } from '../engines/lanes.js';
+import { LlmPool } from '../engines/llm/pool.js';
 import { ScheduledLlm, ScheduledTts, WatchedStt } from '../engines/scheduled.js';
 import type { WhisperStt } from '../engines/stt/whisper.js';
 import type { TtsEngine } from '../engines/tts/types.js';
@@ -33,7 +34,8 @@ export function superviseEngines(
   }
   const llmQueue = new LaneQueue({
     name: engines.llm.info.engine,
-    capacity: c.llmParallel,
+    // A pool answers llmParallel at once on each of its servers.
+    capacity: c.llmParallel * (engines.llm instanceof LlmPool ? engines.llm.size : 1),
     maxBatchWaiting: c.maxQueuedHttpJobs,
     livePriority,
   });

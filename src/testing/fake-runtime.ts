@@ -1,3 +1,4 @@
+import { LlmPool } from '../engines/llm/pool.js';
 import type { TtsEngine } from '../engines/tts/types.js';
 import { TURN_FALLBACK } from '../engines/turn/types.js';
 import type { EngineSet } from '../engines/types.js';
@@ -55,6 +56,7 @@ export async function fakeRuntime(
     cache: new SentenceCache(config.realtime.sentenceCacheSize),
     model: 'fake:scripted',
     readiness,
+    ...(all.llm instanceof LlmPool ? { llmPool: all.llm } : {}),
     close: () => Promise.resolve(),
   };
 }
