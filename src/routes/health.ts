@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
 import { VERSION } from '../version.js';
+
+const INSTANCE = `${hostname()}:${process.pid}`;
 import type { RouteContext } from './context.js';
 
 /**
@@ -12,6 +15,8 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/health', () => ({
     status: ctx.drain.draining ? 'shutting_down' : 'ok',
     version: VERSION,
+    // Which instance answered, behind a load balancer.
+    instance: INSTANCE,
     uptimeSec: Math.round((Date.now() - ctx.startedAt) / 1000),
     sessions: ctx.sessions.sessions.size,
   }));

@@ -1,0 +1,135 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { freePort } from './helpers.js';
+
+/** `voice serve` (compiled: bin/voice.js) as its own process on a fixed loopback port, restartable. */
+export interface Instance {
+  port: number;
+  base: string;
+  /** Starts the process (again, after a stop or a kill) and resolves once it listens. */
+  start(): Promise<void>;
+  /** SIGTERM: the service drains (answers finish) and exits; resolves on exit. */
+  stop(): Promise<void>;
+  /** SIGKILL: the process dies mid-whatever. */
+  kill(): Promise<void>;
+  /** Warnings and errors it logged (its JSON log lines at level 40 and above). */
+  problems: string[];
+  running(): boolean;
+}
+
+export async function serviceInstance(env: Record<string, string>): Promise<Instance> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const problems: string[] = [];
+  const exited = (c: ChildProcess) =>
+    c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r));
+  const instance: Instance = {
+    port,
+    base: `http://127.0.0.1:${port}`,
+    problems,
+    running: () => !!child && child.exitCode === null && child.signalCode === null,
+    async start() {
+      const c = spawn(
+        process.execPath,
+        ['bin/voice.js', 'serve', '--port', String(port), '--host', '127.0.0.1'],
+        {
+          env: { ...process.env, VOICE_LOG_LEVEL: 'info', ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      child = c;
+      await new Promise<void>((resolve, reject) => {
+        const rl = createInterface({ input: c.stderr });
+        rl.on('line', (line) => {
+          if (line.includes('listening at')) resolve();
+          if (/"level":[456]0/.test(line)) problems.push(line);
+        });
+        c.once('exit', (code) =>
+          reject(new Error(`voice serve exited with ${code}: ${problems.join('\n')}`)),
+        );
+      });
+    },
+    async stop() {
+      if (!child || !instance.running()) return;
+      child.kill('SIGTERM');
+      await exited(child);
+    },
+    async kill() {
+      if (!child || !instance.running()) return;
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+  };
+  return instance;
+}
+
+/** Polls `/ready` until 200 (or fails after `timeoutMs`). */
+export async function waitReady(base: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(`${base}/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (performance.now() > deadline)
+      throw new Error(`${base} not ready in ${timeoutMs} ms (last ${status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface LoadBalancer {
+  base: string;
+  stop(): Promise<void>;
+}
+
+/** Debian's haproxy running deploy/haproxy.cfg itself, in front of the given instances. */
+export async function startHaproxy(instances: { port: number }[]): Promise<LoadBalancer> {
+  try {
+    execFileSync('haproxy', ['-v'], { stdio: 'pipe' });
+  } catch {
+    throw new Error('cluster tests need haproxy: run bash scripts/setup.sh');
+  }
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    VOICE_LB_BIND: `127.0.0.1:${port}`,
+    ...Object.fromEntries(instances.map((i, n) => [`VOICE_INSTANCE_${n + 1}`, `127.0.0.1:${i.port}`])),
+  };
+  const child = spawn('haproxy', ['-db', '-f', 'deploy/haproxy.cfg'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-5000)));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited: ${log}`);
+    const up = await fetch(`${base}/health`).then(
+      () => true,
+      () => false,
+    );
+    if (up) break;
+    if (i > 100) throw new Error(`haproxy did not answer in 10 s: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The instances HAProxy sends requests to now: `/health`'s `instance` over `tries` requests. */
+export async function instancesBehind(lb: LoadBalancer, tries = 8): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < tries; i++) {
+    const r = await fetch(`${lb.base}/health`).then((r) => r.json() as Promise<{ instance: string }>);
+    seen.add(r.instance);
+  }
+  return seen;
+}
