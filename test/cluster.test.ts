@@ -192,7 +192,12 @@ describe('two instances behind HAProxy, sharing PostgreSQL and Redis', () => {
     await firstDeltaOf(client, 1);
     const served = await servingInstance();
     const stopping = served.stop();
+    // While it drains, new sessions through HAProxy open on the other instance (a 503
+    // shutting_down from the draining one is retried there).
+    const during = await Promise.all([connect(), connect(), connect()]);
     const done = doneOf(await client.waitFor('response.done', { timeoutMs: 60_000 }));
+    expect(client.of('response.done')).toHaveLength(1);
+    for (const d of during) await d.client.close();
     expect(done.status).toBe('completed');
     await client.waitForClose(30_000);
     expect(client.closed?.code).toBe(1001);
