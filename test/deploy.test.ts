@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { buildServer } from '../src/server.js';
@@ -143,5 +143,118 @@ describe('grafana/voice-assistant.json', () => {
     const r = lint(bad);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/panel "t": 1:11: parse error: unclosed left parenthesis/);
+  });
+});
+
+describe('deploy/kubernetes', () => {
+  const dir = 'deploy/kubernetes';
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(dir, f));
+  type Labels = Record<string, string>;
+  interface Container {
+    image: string;
+    args: string[];
+    ports: { containerPort: number }[];
+    readinessProbe: { httpGet: { path: string } };
+    livenessProbe: { httpGet: { path: string } };
+    lifecycle: { preStop: { sleep: { seconds: number } } };
+    volumeMounts: { mountPath: string }[];
+  }
+  interface Objects {
+    Deployment: {
+      spec: {
+        selector: { matchLabels: Labels };
+        template: {
+          metadata: { labels: Labels };
+          spec: { terminationGracePeriodSeconds: number; containers: Container[] };
+        };
+      };
+    };
+    Service: { spec: { selector: Labels } };
+    PodDisruptionBudget: { spec: { selector: { matchLabels: Labels } } };
+    HorizontalPodAutoscaler: {
+      spec: {
+        scaleTargetRef: unknown;
+        metrics: { pods: { metric: { name: string; selector: { matchLabels: Labels } } } }[];
+      };
+    };
+    ConfigMap: { data: Labels };
+  }
+  const objects = files.flatMap((f) =>
+    parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as { kind: string }),
+  );
+  const find = <K extends keyof Objects>(kind: K) =>
+    objects.find((o) => o.kind === kind) as unknown as Objects[K];
+
+  it('decode strictly into the Kubernetes API types (k8s.io/api)', () => {
+    const r = lint(...files);
+    expect(r.code, r.out).toBe(0);
+    for (const kind of [
+      'Deployment/voice',
+      'Service/voice',
+      'PodDisruptionBudget/voice',
+      'HorizontalPodAutoscaler/voice',
+      'ConfigMap/voice-config',
+    ])
+      expect(r.out).toContain(kind);
+  });
+
+  it('the validator does flag a misspelt field, a wrong type and an unknown kind (it can fail)', () => {
+    const deployment = readFileSync(join(dir, 'deployment.yaml'), 'utf8');
+    const cases: [string, string, RegExp][] = [
+      ['typo.yaml', deployment.replace('readinessProbe:', 'readinesProbe:'), /unknown field.*readinesProbe/],
+      ['type.yaml', deployment.replace('replicas: 2', 'replicas: two'), /replicas/],
+      ['kind.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n', /unknown kind v1 Pod/],
+    ];
+    for (const [name, text, message] of cases) {
+      writeFileSync(join(tmp, name), text);
+      const r = lint(join(tmp, name));
+      expect(r.code, name).toBe(1);
+      expect(r.out, name).toMatch(message);
+    }
+  });
+
+  it('probe the service’s own /ready and /health on its port; drain outlasts the shutdown deadline', () => {
+    const deployment = find('Deployment');
+    const container = deployment.spec.template.spec.containers[0]!;
+    const config = loadConfig({ env: find('ConfigMap').data });
+    expect(container.readinessProbe.httpGet.path).toBe('/ready');
+    expect(container.livenessProbe.httpGet.path).toBe('/health');
+    expect(container.ports[0]!.containerPort).toBe(config.server.port);
+    expect(container.args).toEqual(['node', 'bin/voice.js', 'serve', '--offline']);
+    // The probes answer without a token.
+    expect(config.auth.openPaths).toEqual(expect.arrayContaining(['/health', '/ready']));
+    const grace = deployment.spec.template.spec.terminationGracePeriodSeconds;
+    expect(grace).toBeGreaterThan(
+      config.server.shutdownDeadlineMs / 1000 + container.lifecycle.preStop.sleep.seconds,
+    );
+    expect(config.llm.pool).toHaveLength(2);
+    // The image the Dockerfile builds and compose.yaml names.
+    expect(container.image).toBe('voice-assistant:cuda');
+    expect(container.volumeMounts[0]!.mountPath).toBe('/models');
+  });
+
+  it('Service, budget and autoscaler point at the Deployment’s pods; the autoscaler’s metric is on /metrics', async () => {
+    const labels = find('Deployment').spec.template.metadata.labels;
+    expect(find('Deployment').spec.selector.matchLabels).toEqual(labels);
+    expect(find('Service').spec.selector).toEqual(labels);
+    expect(find('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
+    const hpa = find('HorizontalPodAutoscaler');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'voice' });
+    const metric = hpa.spec.metrics[0]!.pods.metric;
+    const runtime = await fakeRuntime();
+    const app = await buildServer({
+      config: loadConfig({ env: {} }),
+      logger: silentLogger,
+      runtime: () => runtime,
+      store: new SqliteStore(':memory:'),
+    });
+    try {
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(text).toContain(`${metric.name}{transport="${metric.selector.matchLabels.transport}"}`);
+    } finally {
+      await app.close();
+    }
   });
 });

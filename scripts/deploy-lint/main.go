@@ -3,8 +3,9 @@
 // --check`), Compose files as `docker compose config` loads them (the Compose Specification's
 // schema, then the model), Grafana dashboards' PromQL with Prometheus's own parser (it prints the
 // metric names each panel selects, for a test to check against the service's /metrics).
-// Usage: deploy-lint FILE... (.yaml/.yml: Compose, .json: dashboard, else Dockerfile). Exit 1 on
-// a warning or an error.
+// Kubernetes manifests are decoded strictly into the API's own Go types (k8s.io/api).
+// Usage: deploy-lint FILE... (.yaml/.yml: Kubernetes objects when they have an apiVersion, else
+// Compose; .json: dashboard; else Dockerfile). Exit 1 on a warning or an error.
 package main
 
 import (
@@ -79,6 +80,13 @@ func main() {
 			continue
 		}
 		if strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") {
+			if dt, err := readFile(path); err == nil && isKubernetes(dt) {
+				if err := lintKubernetes(path, dt); err != nil {
+					fmt.Printf("%s: %v\n", path, err)
+					failed = true
+				}
+				continue
+			}
 			if err := lintCompose(path); err != nil {
 				fmt.Printf("%s: %v\n", path, err)
 				failed = true
