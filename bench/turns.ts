@@ -22,6 +22,9 @@
  * and at 16 kHz; then live turns over a Twilio call (bench/turns-phone-client.ts plays Twilio)
  * and over /v1/realtime in 16 kHz PCM16: last word → first answer audio (fillers off in both, so
  * the first audio is the answer's) and the WER of what the server transcribed.
+ *
+ * `npm run bench:turns -- --instances [COUNTS]`: capacity through HAProxy with one instance, then
+ * two, sharing PostgreSQL and Redis (bench/turns-cluster.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DEFAULT_CHUNKING } from '../src/rag/chunker.js';
@@ -48,6 +51,12 @@ import { listenOnLoopback } from '../src/testing/listen.js';
 import { MetaRecordingStore } from '../src/testing/meta-store.js';
 
 const args = process.argv.slice(2);
+if (args[0] === '--instances') {
+  // Its instances are processes of their own: no engines are loaded here.
+  const { compareInstances } = await import('./turns-cluster.js');
+  await compareInstances(args[1]);
+  process.exit(0);
+}
 const fallbackMode = args[0] === '--fallback';
 const ragMode = args[0] === '--rag';
 const twilioMode = args[0] === '--transport' && args[1] === 'twilio';

@@ -17,7 +17,11 @@ export interface Instance {
   running(): boolean;
 }
 
-export async function serviceInstance(env: Record<string, string>): Promise<Instance> {
+export async function serviceInstance(
+  env: Record<string, string>,
+  /** CPUs the process may run on (`taskset -c`), e.g. `0`: one instance per core, as on its own box. */
+  cpus?: string,
+): Promise<Instance> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const problems: string[] = [];
@@ -29,25 +33,38 @@ export async function serviceInstance(env: Record<string, string>): Promise<Inst
     problems,
     running: () => !!child && child.exitCode === null && child.signalCode === null,
     async start() {
-      const c = spawn(
+      const command = [
         process.execPath,
-        ['bin/voice.js', 'serve', '--port', String(port), '--host', '127.0.0.1'],
-        {
-          env: { ...process.env, VOICE_LOG_LEVEL: 'info', ...env },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-      child = c;
-      await new Promise<void>((resolve, reject) => {
-        const rl = createInterface({ input: c.stderr });
-        rl.on('line', (line) => {
-          if (line.includes('listening at')) resolve();
-          if (/"level":[456]0/.test(line)) problems.push(line);
-        });
-        c.once('exit', (code) =>
-          reject(new Error(`voice serve exited with ${code}: ${problems.join('\n')}`)),
-        );
+        'bin/voice.js',
+        'serve',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+      ];
+      const [file, ...args] = cpus ? ['taskset', '-c', cpus, ...command] : command;
+      const c = spawn(file!, args, {
+        env: { ...process.env, VOICE_LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
       });
+      child = c;
+      let exited: number | null | undefined;
+      c.once('exit', (code) => (exited = code));
+      createInterface({ input: c.stderr }).on('line', (line) => {
+        if (/"level":[456]0/.test(line)) problems.push(line);
+      });
+      // It listens once /health answers (whatever its log level says).
+      for (let i = 0; ; i++) {
+        if (exited !== undefined)
+          throw new Error(`voice serve exited with ${exited}: ${problems.join('\n')}`);
+        const up = await fetch(`${instance.base}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) return;
+        if (i > 600) throw new Error(`voice serve did not listen in 60 s: ${problems.join('\n')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     async stop() {
       if (!child || !instance.running()) return;
