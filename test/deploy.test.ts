@@ -29,6 +29,22 @@ function lint(...files: string[]) {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+/** What the service's /metrics exposes (scripted engines, default config). */
+async function serviceMetrics(): Promise<string> {
+  const runtime = await fakeRuntime();
+  const app = await buildServer({
+    config: loadConfig({ env: {} }),
+    logger: silentLogger,
+    runtime: () => runtime,
+    store: new SqliteStore(':memory:'),
+  });
+  try {
+    return (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  } finally {
+    await app.close();
+  }
+}
+
 const dockerfile = readFileSync('Dockerfile.cuda', 'utf8');
 /** Instructions with their continuation lines joined. */
 const instructions = dockerfile
@@ -113,25 +129,14 @@ describe('grafana/voice-assistant.json', () => {
       'voice_gpu_utilization_ratio',
     ])
       expect(used).toContain(name);
-    const runtime = await fakeRuntime();
-    const app = await buildServer({
-      config: loadConfig({ env: {} }),
-      logger: silentLogger,
-      runtime: () => runtime,
-      store: new SqliteStore(':memory:'),
-    });
-    try {
-      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-      const exposed = new Set<string>();
-      for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-        exposed.add(name!);
-        if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exposed.add(`${name}${s}`);
-      }
-      for (const [title, names] of Object.entries(panels))
-        for (const name of names) expect(exposed, `panel "${title}": ${name}`).toContain(name);
-    } finally {
-      await app.close();
+    const text = await serviceMetrics();
+    const exposed = new Set<string>();
+    for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      exposed.add(name!);
+      if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exposed.add(`${name}${s}`);
     }
+    for (const [title, names] of Object.entries(panels))
+      for (const name of names) expect(exposed, `panel "${title}": ${name}`).toContain(name);
   });
 
   it('a query that does not parse is an error naming its panel', () => {
@@ -243,18 +248,7 @@ describe('deploy/kubernetes', () => {
     const hpa = find('HorizontalPodAutoscaler');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'voice' });
     const metric = hpa.spec.metrics[0]!.pods.metric;
-    const runtime = await fakeRuntime();
-    const app = await buildServer({
-      config: loadConfig({ env: {} }),
-      logger: silentLogger,
-      runtime: () => runtime,
-      store: new SqliteStore(':memory:'),
-    });
-    try {
-      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-      expect(text).toContain(`${metric.name}{transport="${metric.selector.matchLabels.transport}"}`);
-    } finally {
-      await app.close();
-    }
+    const text = await serviceMetrics();
+    expect(text).toContain(`${metric.name}{transport="${metric.selector.matchLabels.transport}"}`);
   });
 });

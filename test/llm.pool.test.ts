@@ -97,4 +97,30 @@ describe('llm.pool on two real Ollama servers', () => {
       await llm.close();
     }
   }, 120_000);
+
+  it('openai+ endpoints: the pool speaks to OpenAI-compatible servers too (Ollama’s /v1)', async () => {
+    const [a, b] = servers as [OllamaServer, OllamaServer];
+    await b.stop(); // the first test stopped it already: a down server at start is allowed
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        llm: { pool: [`openai+${a.url}/v1`, `openai+${b.url}/v1`], openaiModel: a.model, maxTokens: 8 },
+      },
+    });
+    const llm = await loadLlm(config, new ModelManager({ modelsDir: MODELS_DIR }), silentLogger);
+    try {
+      let text = '';
+      for await (const e of llm.chat([{ role: 'user', content: 'Bonjour !' }]))
+        if (e.type === 'delta') text += e.text;
+      expect(text.length).toBeGreaterThan(0);
+      const stats = (llm as LlmPool).stats();
+      expect(stats.map((s) => [s.endpoint, s.up])).toEqual([
+        [`openai+${a.url}/v1`, true],
+        [`openai+${b.url}/v1`, false],
+      ]);
+      expect(stats[0]!.outcomes.ok).toBe(1);
+    } finally {
+      await llm.close();
+    }
+  }, 60_000);
 });

@@ -6,6 +6,7 @@ import { OllamaLlm } from './llm/ollama.js';
 import { OpenAiLlm } from './llm/openai.js';
 import { LlmPool } from './llm/pool.js';
 import { poolEndpoints } from './llm/pool-endpoints.js';
+import { ollamaOptions, openAiOptions } from './llm/options.js';
 import type { LlmEngine } from './llm/types.js';
 import { WhisperStt } from './stt/whisper.js';
 import { EspeakTts } from './tts/espeak.js';
@@ -61,18 +62,7 @@ export async function loadStt(
 export async function loadLlm(config: Config, models: ModelManager, logger: Logger): Promise<LlmEngine> {
   const c = config.llm;
   const threads = resolveLlmThreads(c.threads);
-  const ollama = () =>
-    OllamaLlm.connect({
-      host: c.ollamaHost,
-      model: c.ollamaModel,
-      keepAlive: c.ollamaKeepAlive,
-      threads,
-      contextSize: c.contextSize,
-      maxTokens: c.maxTokens,
-      temperature: c.temperature,
-      timeoutMs: c.timeoutMs,
-      logger,
-    });
+  const ollama = () => OllamaLlm.connect(ollamaOptions(config, c.ollamaHost, threads, logger));
   const embedded = async () => {
     // Imported here: node-llama-cpp takes 0.3 s to import, which then runs beside the other
     // engines' loading instead of before the server listens (and not at all with Ollama).
@@ -98,15 +88,7 @@ export async function loadLlm(config: Config, models: ModelManager, logger: Logg
     case 'llamacpp':
       return embedded();
     case 'openai':
-      return OpenAiLlm.connect({
-        baseUrl: c.openaiBaseUrl,
-        model: c.openaiModel,
-        apiKey: c.openaiApiKey,
-        maxTokens: c.maxTokens,
-        temperature: c.temperature,
-        timeoutMs: c.timeoutMs,
-        logger,
-      });
+      return OpenAiLlm.connect(openAiOptions(config, c.openaiBaseUrl, logger));
     case 'auto': {
       try {
         const engine = await ollama();

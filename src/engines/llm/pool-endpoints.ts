@@ -3,6 +3,7 @@ import type { Logger } from '../../log.js';
 import { OllamaLlm, ollamaUrl } from './ollama.js';
 import { OpenAiLlm } from './openai.js';
 import type { PoolEndpoint } from './pool.js';
+import { ollamaOptions, openAiOptions } from './options.js';
 
 /** `user:pass@` removed: what may be shown in metrics, logs and /ready. */
 export function endpointName(url: string): string {
@@ -27,34 +28,14 @@ export function poolEndpoints(config: Config, threads: number, logger: Logger): 
       const headers = c.openaiApiKey ? { authorization: `Bearer ${c.openaiApiKey}` } : undefined;
       return {
         name: endpointName(entry),
-        connect: () =>
-          OpenAiLlm.connect({
-            baseUrl,
-            model: c.openaiModel,
-            apiKey: c.openaiApiKey,
-            maxTokens: c.maxTokens,
-            temperature: c.temperature,
-            timeoutMs: c.timeoutMs,
-            logger,
-          }),
+        connect: () => OpenAiLlm.connect(openAiOptions(config, baseUrl, logger)),
         ping: (signal) => expectOk(`${baseUrl}/models`, { signal, ...(headers ? { headers } : {}) }),
       };
     }
     const host = ollamaUrl(entry);
     return {
       name: endpointName(host),
-      connect: () =>
-        OllamaLlm.connect({
-          host,
-          model: c.ollamaModel,
-          keepAlive: c.ollamaKeepAlive,
-          threads,
-          contextSize: c.contextSize,
-          maxTokens: c.maxTokens,
-          temperature: c.temperature,
-          timeoutMs: c.timeoutMs,
-          logger,
-        }),
+      connect: () => OllamaLlm.connect(ollamaOptions(config, host, threads, logger)),
       ping: (signal) => expectOk(`${host}/api/version`, { signal }),
     };
   });
