@@ -15,8 +15,10 @@ describe('voice bench triade --quick', () => {
     requireSharedAssets();
     const r = spawnSync(process.execPath, ['bin/voice.js', 'bench', 'triade', '--quick', '--out', out], {
       encoding: 'utf8',
-      env: { ...process.env, MODELS_DIR },
-      timeout: 480_000,
+      // Short answers: the smoke test is about every step running, and an answer's length (the
+      // model samples it) otherwise decides the run's time, 95 to 160 s here.
+      env: { ...process.env, MODELS_DIR, VOICE_LLM_MAX_TOKENS: '32' },
+      timeout: 300_000,
     });
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     for (const aspect of ['Qualité', 'Latence', 'Streaming', 'Humanité', 'Connectivité'])
@@ -36,5 +38,5 @@ describe('voice bench triade --quick', () => {
       /^<svg [^>]*>[\s\S]*<\/svg>\n$/,
     );
     expect(readFileSync(join(out, json.replace('.json', '.md')), 'utf8')).toContain('## Capacité');
-  });
+  }, 300_000);
 });

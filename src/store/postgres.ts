@@ -78,7 +78,7 @@ export class PostgresStore implements ConversationStore {
   }
 
   private async runMigrations(): Promise<void> {
-    const client = await this.pool.connect();
+    const { client, release } = await this.checkout();
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -103,7 +103,7 @@ export class PostgresStore implements ConversationStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      release();
     }
   }
 
@@ -251,25 +251,43 @@ export class PostgresStore implements ConversationStore {
     });
   }
 
+  /**
+   * A pooled connection: one the server drops while it is checked out (between two queries of a
+   * transaction) reports it on the client, where nothing else listens: logged, not a crash.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; release: (err?: Error) => void }> {
+    const client = await this.pool.connect();
+    const lost = (err: Error) =>
+      this.options.logger.warn({ err: err.message }, 'conversation store: connection lost mid-call');
+    client.on('error', lost);
+    return {
+      client,
+      release: (err) => {
+        client.off('error', lost);
+        client.release(err);
+      },
+    };
+  }
+
   private async run<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new VoiceError('store_failed', 'conversation store: the store is closed');
-    let client: pg.PoolClient | undefined;
+    let checkedOut: { client: pg.PoolClient; release: (err?: Error) => void } | undefined;
     try {
       await this.migrate();
-      client = await this.pool.connect();
-      return await work(client);
+      checkedOut = await this.checkout();
+      return await work(checkedOut.client);
     } catch (err) {
       if (err instanceof VoiceError) throw err;
       // A connection that failed mid-query is not given back to the pool.
-      client?.release(err as Error);
-      client = undefined;
+      checkedOut?.release(err as Error);
+      checkedOut = undefined;
       throw unreachable(err)
         ? new VoiceError('store_unavailable', `conversation store unreachable: ${(err as Error).message}`, {
             cause: err,
           })
         : new VoiceError('store_failed', `conversation store: ${(err as Error).message}`, { cause: err });
     } finally {
-      client?.release();
+      checkedOut?.release();
     }
   }
 }
