@@ -2,15 +2,10 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { VoiceError, type ErrorCode } from '../errors.js';
 import { CLOSE_TRY_AGAIN } from '../protocol/close-codes.js';
-import {
-  bufferOf,
-  keepAlive,
-  openSession,
-  stallGuardedSend,
-  type SessionOptions,
-} from '../routes/realtime-socket.js';
+import { bufferOf, keepAlive, type SessionOptions } from '../routes/realtime-socket.js';
 import { CallErrors } from './call-errors.js';
-import { PhoneCall, type PhoneEncoding } from './phone-call.js';
+import type { PhoneEncoding } from './phone-call.js';
+import { endPhoneSession, openPhoneSession } from './phone-session.js';
 
 /** A binary frame holds at most a second of audio (Asterisk and FreeSWITCH send 20 ms). */
 const MAX_SECONDS_PER_FRAME = 1;
@@ -44,47 +39,35 @@ export function attachPlainStream(
   options: Omit<SessionOptions, 'dialect'>,
   settings: PlainStreamSettings,
 ): void {
-  const { config, registry, principalKey } = options;
+  const { config, registry } = options;
   const sendJson = (value: Record<string, unknown>) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(value));
   };
-  let phone: PhoneCall | undefined;
-  const opened = openSession({ ...options, dialect: 'ga' }, (log) => {
-    const send = stallGuardedSend(socket, config.realtime.maxOutputBufferBytes, log);
-    phone = new PhoneCall(
-      {
-        audio: (bytes) => send(bytes, true),
-        ...(settings.marks
-          ? { mark: (name: string) => send(JSON.stringify({ type: 'mark', name }), false) }
-          : {}),
-        clear: () => send(JSON.stringify({ type: 'clear' }), false),
-        bufferedAudioBytes: () => socket.bufferedAmount,
-        close: (code, reason) => socket.close(code, reason),
-        error: (code, message) => send(JSON.stringify({ type: 'error', code, message }), false),
-      },
-      {
-        telephony: config.telephony,
-        encoding: settings.encoding,
-        log: log.child({ transport: 'phone' }),
-        onError: (code: ErrorCode) => options.metrics?.error('phone', code),
-      },
-    );
-    return phone.transport;
+  const sessionOptions = { ...options, dialect: 'ga' as const };
+  const opened = openPhoneSession(socket, sessionOptions, {
+    transport: 'phone',
+    encoding: settings.encoding,
+    line: (send) => ({
+      audio: (bytes) => send(bytes, true),
+      ...(settings.marks
+        ? { mark: (name: string) => send(JSON.stringify({ type: 'mark', name }), false) }
+        : {}),
+      clear: () => send(JSON.stringify({ type: 'clear' }), false),
+      bufferedAudioBytes: () => socket.bufferedAmount,
+      error: (code, message) => send(JSON.stringify({ type: 'error', code, message }), false),
+    }),
   });
-  if (opened.refused) {
+  if ('refused' in opened) {
     sendJson({ type: 'error', ...opened.refused });
     socket.close(CLOSE_TRY_AGAIN, opened.refused.code);
     return;
   }
-  const { session, persistence } = opened;
-  const call = phone!;
-  const log = session.log.child({ transport: 'phone' });
+  const { session, persistence, phone: call, log } = opened;
   const errors = new CallErrors(log, (code) => options.metrics?.error('phone', code));
   const report = (code: ErrorCode, message: string) => {
     errors.report(code, message);
     sendJson({ type: 'error', code, message });
   };
-  call.attach(session);
   sendJson({ type: 'session', session_id: session.id, encoding: settings.encoding, sample_rate: 8000 });
   const stopPings = keepAlive(socket, config.realtime.pingIntervalMs, () =>
     log.info('no pong from the gateway: disconnecting'),
@@ -155,9 +138,7 @@ export function attachPlainStream(
   socket.on('close', (code) => {
     stopPings();
     clearTimeout(timer);
-    call.end();
-    session.close();
-    registry.delete(session, principalKey);
+    endPhoneSession(opened, sessionOptions);
     log.info({ code, sessions: registry.sessions.size }, 'call ended');
   });
   socket.on('error', (err) => log.warn({ err: err.message }, 'websocket error'));

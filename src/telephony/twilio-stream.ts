@@ -1,17 +1,10 @@
 import type { WebSocket } from 'ws';
-import { VoiceError, type ErrorCode } from '../errors.js';
+import { VoiceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CLOSE_TRY_AGAIN } from '../protocol/close-codes.js';
-import type { FailoverSession } from '../fallback/failover-session.js';
-import {
-  bufferOf,
-  keepAlive,
-  openSession,
-  stallGuardedSend,
-  type SessionOptions,
-} from '../routes/realtime-socket.js';
+import { bufferOf, keepAlive, type SessionOptions } from '../routes/realtime-socket.js';
 import { CallErrors } from './call-errors.js';
-import { PhoneCall } from './phone-call.js';
+import { endPhoneSession, openPhoneSession, type PhoneSession } from './phone-session.js';
 import { parseTwilioMessage, twilioOut, type TwilioStart } from './twilio-messages.js';
 
 /** Twilio sends 20 ms of audio (160 bytes) per `media`; more than a second in one is not Twilio. */
@@ -30,7 +23,7 @@ export function attachTwilioStream(socket: WebSocket, options: StreamOptions): v
   const { config, registry } = options;
   let log: Logger = options.logger.child({ transport: 'twilio' });
   const errors = new CallErrors(log, (code) => options.metrics?.error('twilio', code));
-  let call: { session: FailoverSession; phone: PhoneCall; key: string; streamSid: string } | undefined;
+  let call: (PhoneSession & { options: SessionOptions }) | undefined;
   let timer: NodeJS.Timeout | undefined;
   const stopPings = keepAlive(socket, config.realtime.pingIntervalMs, () =>
     log.info('no pong from Twilio: disconnecting'),
@@ -53,38 +46,26 @@ export function attachTwilioStream(socket: WebSocket, options: StreamOptions): v
     }
     const streamSid = message.streamSid;
     const key = `twilio:${accountSid}`;
-    let phone: PhoneCall | undefined;
-    const opened = openSession({ ...options, principalKey: key, owner: key, dialect: 'ga' }, (sessionLog) => {
-      log = sessionLog.child({ transport: 'twilio' });
-      const guarded = stallGuardedSend(socket, config.realtime.maxOutputBufferBytes, log);
-      const send = (text: string) => guarded(text, false);
-      phone = new PhoneCall(
-        {
-          audio: (bytes) => send(twilioOut.media(streamSid, bytes)),
-          mark: (name) => send(twilioOut.mark(streamSid, name)),
-          clear: () => send(twilioOut.clear(streamSid)),
-          // Base64 in JSON: 4 bytes on the wire per 3 of audio.
-          bufferedAudioBytes: () => (socket.bufferedAmount * 3) / 4,
-          close: (code, reason) => socket.close(code, reason),
-        },
-        {
-          telephony: config.telephony,
-          encoding: 'mulaw',
-          log,
-          onError: (code: ErrorCode) => options.metrics?.error('twilio', code),
-        },
-      );
-      return phone.transport;
+    const sessionOptions = { ...options, principalKey: key, owner: key, dialect: 'ga' as const };
+    const opened = openPhoneSession(socket, sessionOptions, {
+      transport: 'twilio',
+      encoding: 'mulaw',
+      line: (send) => ({
+        audio: (bytes) => send(twilioOut.media(streamSid, bytes), false),
+        mark: (name) => send(twilioOut.mark(streamSid, name), false),
+        clear: () => send(twilioOut.clear(streamSid), false),
+        // Base64 in JSON: 4 bytes on the wire per 3 of audio.
+        bufferedAudioBytes: () => (socket.bufferedAmount * 3) / 4,
+      }),
     });
-    if (opened.refused) {
+    if ('refused' in opened) {
       errors.report(opened.refused.code, opened.refused.message);
       socket.close(CLOSE_TRY_AGAIN, opened.refused.code);
       return;
     }
-    const { session, persistence } = opened;
-    call = { session, phone: phone!, key, streamSid };
-    phone!.attach(session);
-    persistence?.setMeta({
+    log = opened.log;
+    call = { ...opened, options: sessionOptions };
+    opened.persistence?.setMeta({
       transport: 'twilio',
       accountSid,
       callSid,
@@ -144,9 +125,7 @@ export function attachTwilioStream(socket: WebSocket, options: StreamOptions): v
     stopPings();
     clearTimeout(timer);
     if (!call) return;
-    call.phone.end();
-    call.session.close();
-    registry.delete(call.session, call.key);
+    endPhoneSession(call, call.options);
     log.info({ code, sessions: registry.sessions.size }, 'call ended');
   });
   socket.on('error', (err) => log.warn({ err: err.message }, 'websocket error'));
