@@ -58,11 +58,18 @@ export async function startServerProcess(
   };
 }
 
-/** Polls /ready every `everyMs` until 200; returns its report. */
-export async function waitReady<T>(base: string, everyMs = 25): Promise<T> {
+/**
+ * Polls /ready every `everyMs` until 200; returns its report. A server not listening yet (or
+ * restarting) is polled on; after `timeoutMs` it fails with the last status.
+ */
+export async function waitReady<T>(base: string, everyMs = 25, timeoutMs = 120_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const res = await fetch(`${base}/ready`);
-    if (res.status === 200) return (await res.json()) as T;
+    const res = await fetch(`${base}/ready`).catch(() => undefined);
+    if (res?.status === 200) return (await res.json()) as T;
+    await res?.body?.cancel();
+    if (performance.now() > deadline)
+      throw new Error(`${base} not ready in ${timeoutMs} ms (last ${res?.status ?? 'no answer'})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -80,20 +80,7 @@ export async function serviceInstance(
   return instance;
 }
 
-/** Polls `/ready` until 200 (or fails after `timeoutMs`). */
-export async function waitReady(base: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const status = await fetch(`${base}/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    if (performance.now() > deadline)
-      throw new Error(`${base} not ready in ${timeoutMs} ms (last ${status})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { waitReady } from '../bench/server-process.js';
 
 export interface LoadBalancer {
   base: string;
